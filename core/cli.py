@@ -1,0 +1,128 @@
+"""``canns-asa``: the analysis from the command line.
+
+    canns-asa run INPUT [--preset grid|hd|auto] [--maxdim 1|2] [--shuffles N] [--seed S] [--out DIR]
+    canns-asa demo [--out DIR]
+
+Progress goes to stderr. Exit codes: 0 success, 2 bad input or parameters (one line on stderr), 1 internal
+error (one line; ``--debug`` shows the traceback), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from core import __version__
+from core.errors import AsaError
+from core.pipeline import PRESETS, AnalysisConfig, AnalysisResult, run_analysis
+
+
+class StderrProgress:
+    """Prints '[ 42%] stage message' lines on stderr, at most a few per second."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self._last = ("", -1.0)
+        self._start = time.perf_counter()
+
+    def __call__(self, fraction: float, message: str) -> None:
+        if self.quiet:
+            return
+        now = time.perf_counter()
+        if message == self._last[0] and now - self._last[1] < 0.5:
+            return
+        self._last = (message, now)
+        print(f"[{fraction:4.0%}] {now - self._start:6.1f} s  {message}", file=sys.stderr, flush=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="canns-asa", description="Attractor structure analysis of neural recordings"
+    )
+    parser.add_argument("--version", action="version", version=f"canns-asa {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--preset", choices=PRESETS, default="auto", help="parameter set (default: auto)")
+        p.add_argument("--maxdim", type=int, choices=(1, 2), default=1, help="highest homology dimension")
+        p.add_argument("--shuffles", type=int, default=0, help="shuffle test with N shuffles (0: gap rule)")
+        p.add_argument("--seed", type=int, default=0, help="seed of the shuffles")
+        p.add_argument("--jobs", type=int, default=2, help="parallel processes for shuffles")
+        p.add_argument("--out", type=Path, default=None, help="output folder (default: ./asa-<input name>)")
+        p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+    run = sub.add_parser("run", help="analyse a recording (.npz, .mat, .nwb)")
+    run.add_argument("input", type=Path)
+    run.add_argument("--position-unit", choices=("auto", "cm", "m"), default="auto", help="unit of x and y")
+    run.add_argument("--hd-unit", choices=("auto", "rad", "deg"), default="auto", help="unit of hd")
+    common(run)
+    demo = sub.add_parser("demo", help="analyse a built-in synthetic grid module (100 units, 30 min)")
+    demo.add_argument("--minutes", type=float, default=30.0, help="length of the synthetic recording")
+    common(demo)
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> AnalysisConfig:
+    config = AnalysisConfig.from_preset(args.preset)
+    return replace(
+        config,
+        persistence=replace(config.persistence, maxdim=args.maxdim),
+        significance=replace(config.significance, n_shuffles=args.shuffles, seed=args.seed, n_jobs=args.jobs),
+    )
+
+
+def execute(args: argparse.Namespace) -> int:
+    from core.report import write_run_outputs
+
+    progress = StderrProgress(args.quiet)
+    warnings: list[str] = []
+    if args.command == "demo":
+        from core.synthetic import grid_module
+
+        progress(0.0, "generating the demo recording (synthetic grid module)")
+        recording = grid_module(n_units=100, duration_s=args.minutes * 60.0)
+        out = args.out or Path("asa-demo")
+    else:
+        from core.io import load_recording
+
+        progress(0.0, f"loading {args.input}")
+        loaded = load_recording(args.input, position_unit=args.position_unit, hd_unit=args.hd_unit)
+        recording, warnings = loaded.recording, loaded.warnings
+        out = args.out or Path(f"asa-{args.input.stem}")
+    for w in warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    progress(0.0, f"recording: {recording.describe()}")
+    config = config_from_args(args)
+    result: AnalysisResult = run_analysis(recording, config, progress=progress)
+    paths = write_run_outputs(out, recording, result, warnings)
+    print(f"{result.verdict}: {result.significance.evidence}")
+    print(f"wrote {len(paths)} files to {out}", file=sys.stderr)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return execute(args)
+    except AsaError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # one line, never a traceback, unless asked
+        if args.debug:
+            raise
+        print(
+            f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)", file=sys.stderr
+        )
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

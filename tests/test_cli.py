@@ -1,0 +1,85 @@
+"""canns-asa: outputs of a run, exit codes, one-line errors."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from core import __version__, synthetic
+from core.io import save_recording_npz
+
+
+def asa(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "core.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=900,
+    )
+
+
+def test_version():
+    out = asa("--version")
+    assert out.returncode == 0
+    assert __version__ in out.stdout
+
+
+@pytest.mark.slow
+def test_run_writes_summary_persistence_and_barcode(tmp_path):
+    path = tmp_path / "hd.npz"
+    save_recording_npz(synthetic.head_direction_cells(n_units=20, duration_s=300.0, seed=5), path)
+    out = asa("run", path, "--preset", "hd", "--out", tmp_path / "out")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("ring")
+    assert "%]" in out.stderr  # progress on stderr
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["verdict"] == "ring"
+    assert summary["significant"] == {"h1": 1}
+    assert len(summary["input"]["sha256"]) == 64
+    assert summary["input"]["path"].endswith("hd.npz")
+    assert summary["parameters"]["preprocess"]["dt_s"] == 0.01
+    assert set(summary["barcode"]) == {"h0", "h1"}
+    assert {"preprocess", "point_cloud", "persistence", "significance"} <= set(summary["timings_s"])
+    assert "ripser" in summary["software"]
+    with np.load(tmp_path / "out" / "persistence.npz") as npz:
+        assert npz["h1"].shape[1] == 2
+    assert (tmp_path / "out" / "barcode.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert b"<svg" in (tmp_path / "out" / "barcode.svg").read_bytes()[:500]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"not a recording at all", b"PK\x03\x04truncated zip"],
+    ids=["empty", "garbage", "truncated"],
+)
+def test_bad_input_exits_2_with_one_line(tmp_path, content):
+    path = tmp_path / "bad.npz"
+    path.write_bytes(content)
+    out = asa("run", path, "--out", tmp_path / "out")
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len([line for line in lines if line.startswith("error:")]) == 1
+    assert "Traceback" not in out.stderr
+    assert "bad.npz" in out.stderr
+
+
+def test_missing_file_exits_2(tmp_path):
+    out = asa("run", tmp_path / "nope.npz")
+    assert out.returncode == 2
+    assert "Traceback" not in out.stderr
+
+
+def test_missing_field_names_it(tmp_path):
+    path = tmp_path / "nofield.npz"
+    np.savez(path, spikes=np.zeros((10, 3)), t=np.arange(10.0))
+    out = asa("run", path)
+    assert out.returncode == 2
+    assert "spike" in out.stderr
+
+
+def test_bad_option_exits_2():
+    out = asa("run", "x.npz", "--maxdim", "5")
+    assert out.returncode == 2

@@ -1,0 +1,39 @@
+"""Our blockwise fuzzy simplicial set agrees with umap-learn's, and the k-NN is exact."""
+
+import numpy as np
+import pytest
+
+from core.fuzzy import fuzzy_simplicial_set, knn_memberships, smallest_k
+
+
+def test_smallest_k_is_exact_on_wide_rows():
+    rng = np.random.default_rng(0)
+    d = rng.random((50, 9000)).astype(np.float32)
+    idx = smallest_k(d, 300)
+    want = np.sort(np.argsort(d, axis=1)[:, :300], axis=1)
+    assert np.array_equal(np.sort(idx, axis=1), want)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("metric", ["euclidean", "cosine"])
+def test_memberships_match_umap(metric):
+    umap_ = pytest.importorskip("umap.umap_")
+    from sklearn.neighbors import NearestNeighbors
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(1500, 5)).astype(np.float32)
+    ours = fuzzy_simplicial_set(x, 60, metric)
+    nn = NearestNeighbors(n_neighbors=60, algorithm="brute", metric=metric).fit(x)
+    dist, ind = nn.kneighbors(x)
+    theirs, _, _ = umap_.fuzzy_simplicial_set(
+        x, 60, 0, metric, knn_indices=ind, knn_dists=dist.astype(np.float32)
+    )
+    assert abs(ours - theirs).max() < 1e-4
+
+
+def test_one_sided_rows_hold_k_minus_one_neighbours():
+    x = np.random.default_rng(2).normal(size=(300, 3))
+    w = knn_memberships(x, 20)
+    assert np.all(np.diff(w.indptr) <= 19)
+    assert w.data.max() <= 1.0 + 1e-6
+    assert (w.diagonal() == 0).all()
