@@ -12,12 +12,15 @@ Rows are processed in blocks (memory O(n·k)) on a small thread pool (numpy rele
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
 _BLOCK_ELEMENTS = 6_000_000  # distances per block (float32, ~24 MB)
+RADIUS_TOL = 1.0 + 1e-4
 
 
 def _prepare(points: np.ndarray, metric: str) -> np.ndarray:
@@ -48,41 +51,31 @@ def _block_distances(x: np.ndarray, sq: np.ndarray, start: int, stop: int, metri
     return d
 
 
-def smallest_k(d: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
+def smallest_k(d: np.ndarray, k: int) -> np.ndarray:
     """Column indices (int64, unsorted) of the k smallest entries of each row of ``d``.
 
-    A full argpartition of every row is slow; instead a per-row threshold is estimated from a random subset of
-    columns, only the candidates below it are partitioned, and rows whose threshold was too tight fall back to
-    the full argpartition.
+    A full argpartition of each row is slow; instead a per-row threshold is read off an evenly strided subset
+    of columns (set a little loose), and only the candidates below it are partitioned. A row whose threshold
+    turns out too tight falls back to the full argpartition, so the result is always exact.
     """
     rows, n = d.shape
     if k >= n:
         return np.tile(np.arange(n), (rows, 1))
     if n < 4 * k or n < 2000:
         return np.argpartition(d, k - 1, axis=1)[:, :k]
-    rng = np.random.default_rng(seed)
-    m = min(n, max(2000, 20 * n // k))
-    sample = d[:, rng.choice(n, m, replace=False)]
+    stride = max(1, n // max(2000, 20 * n // k))
+    sample = d[:, ::stride]
+    m = sample.shape[1]
     q = min(m - 1, int(np.ceil(1.3 * k * m / n)) + 10)
     thresh = np.partition(sample, q, axis=1)[:, q]
-    mask = d <= thresh[:, None]
-    counts = mask.sum(axis=1)
     out = np.empty((rows, k), dtype=np.int64)
-    short = counts < k
-    if short.any():
-        out[short] = np.argpartition(d[short], k - 1, axis=1)[:, :k]
-    good = np.flatnonzero(~short)
-    if good.size:
-        r, c = np.nonzero(mask[good])
-        width = int(counts[good].max())
-        starts = np.concatenate([[0], np.cumsum(counts[good])[:-1]])
-        pos = np.arange(r.size) - starts[r]
-        vals = np.full((good.size, width), np.inf, dtype=d.dtype)
-        cols = np.zeros((good.size, width), dtype=np.int64)
-        vals[r, pos] = d[good[r], c]
-        cols[r, pos] = c
-        sel = np.argpartition(vals, k - 1, axis=1)[:, :k]
-        out[good] = np.take_along_axis(cols, sel, axis=1)
+    for i in range(rows):
+        row = d[i]
+        candidates = np.flatnonzero(row <= thresh[i])
+        if candidates.size < k:
+            out[i] = np.argpartition(row, k - 1)[:k]
+        else:
+            out[i] = candidates[np.argpartition(row[candidates], k - 1)[:k]]
     return out
 
 
@@ -123,28 +116,115 @@ def smooth_knn_sigmas(
     return rho.astype(np.float32), sigma.astype(np.float32)
 
 
-def _block_memberships(
-    x: np.ndarray, sq: np.ndarray, start: int, stop: int, k: int, metric: str
-) -> tuple[np.ndarray, np.ndarray]:
+@dataclass
+class NeighbourGraph:
+    """Exact k-NN of a point set with UMAP's per-point ρ, σ and neighbourhood radius.
+
+    points: the prepared coordinates (float32; unit-normalised for cosine). indices, distances: (n, k), self
+    included. radius: distance to the k-th neighbour, so j ∈ kNN(i) ⇔ d_ij ≤ radius_i.
+    """
+
+    points: np.ndarray
+    metric: str
+    indices: np.ndarray
+    distances: np.ndarray
+    rho: np.ndarray
+    sigma: np.ndarray
+    radius: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return self.points.shape[0]
+
+    def memberships(self, rows: slice = slice(None)) -> np.ndarray:
+        """One-sided w_ij for the stored pairs of ``rows`` (float32); 0 for the point itself."""
+        idx, dist = self.indices[rows], self.distances[rows]
+        own = np.arange(self.n, dtype=idx.dtype)[rows, None]
+        w = np.exp(-np.maximum(dist - self.rho[rows, None], 0.0) / self.sigma[rows, None])
+        w[idx == own] = 0.0
+        return w
+
+    def reverse_memberships(self, rows: slice = slice(None)) -> np.ndarray:
+        """w_ji for the stored pairs (i, j) of ``rows``: j's membership of i, 0 when i ∉ kNN(j)."""
+        j, dist = self.indices[rows], self.distances[rows]
+        own = np.arange(self.n, dtype=j.dtype)[rows, None]
+        w = np.exp(-np.maximum(dist - self.rho[j], 0.0) / self.sigma[j])
+        w[(dist > self.radius[j] * RADIUS_TOL) | (j == own)] = 0.0
+        return w
+
+    def density(self, n_threads: int = 2) -> np.ndarray:
+        """Σ_j S_ij, the row sums of the symmetric fuzzy union S = W + Wᵀ − W∘Wᵀ (float64, length n)."""
+        step = max(1, _BLOCK_ELEMENTS // max(self.indices.shape[1], 1))
+
+        def block(start: int) -> tuple[np.ndarray, np.ndarray]:
+            rows = slice(start, min(start + step, self.n))
+            w = self.memberships(rows)
+            own = w.sum(axis=1, dtype=np.float64) - (w * self.reverse_memberships(rows)).sum(
+                axis=1, dtype=np.float64
+            )
+            return own, np.bincount(self.indices[rows].ravel(), weights=w.ravel(), minlength=self.n)
+
+        with ThreadPoolExecutor(n_threads) as pool:
+            parts = list(pool.map(block, range(0, self.n, step)))
+        return np.concatenate([p[0] for p in parts]) + np.sum([p[1] for p in parts], axis=0)
+
+    def union_row(self, i: int) -> np.ndarray:
+        """Row i of S for all n points (dense float64), recomputed from the coordinates in O(n)."""
+        x = self.points
+        if self.metric == "cosine":
+            d = np.maximum(1.0 - x @ x[i], 0.0)
+        else:
+            diff = x - x[i]
+            d = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+        row = np.zeros(self.n)
+        near = np.flatnonzero((d <= self.radius * RADIUS_TOL) | (d <= self.radius[i] * RADIUS_TOL))
+        dn = d[near]
+        mine = np.where(
+            dn <= self.radius[i] * RADIUS_TOL, np.exp(-np.maximum(dn - self.rho[i], 0.0) / self.sigma[i]), 0
+        )
+        theirs = np.where(
+            dn <= self.radius[near] * RADIUS_TOL,
+            np.exp(-np.maximum(dn - self.rho[near], 0.0) / self.sigma[near]),
+            0,
+        )
+        row[near] = mine + theirs - mine * theirs
+        row[i] = 0.0
+        return row
+
+    def to_sparse(self) -> sp.csr_matrix:
+        """S as a sparse CSR matrix (float32)."""
+        n, k = self.indices.shape
+        indices = self.indices.ravel().copy()  # eliminate_zeros compacts it in place
+        w = sp.csr_matrix((self.memberships().ravel(), indices, np.arange(0, n * k + 1, k)), (n, n))
+        w.eliminate_zeros()
+        wt = w.T.tocsr()
+        return (w + wt - w.multiply(wt)).tocsr()
+
+
+def _block_neighbours(x: np.ndarray, sq: np.ndarray, start: int, stop: int, k: int, metric: str) -> tuple:
     d = _block_distances(x, sq, start, stop, metric)
-    idx = smallest_k(d, k, seed=start)
+    idx = smallest_k(d, k)
     dist = np.take_along_axis(d, idx, axis=1)
     del d
     if metric == "euclidean":
         np.sqrt(dist, out=dist)
-    self_mask = idx == np.arange(start, stop)[:, None]
+    self_mask = idx == np.arange(start, start + idx.shape[0])[:, None]
     rho, sigma = smooth_knn_sigmas(dist, self_mask)
-    w = np.exp(-np.maximum(dist - rho[:, None], 0.0) / sigma[:, None]).astype(np.float32)
-    w[self_mask] = 0.0
-    return idx.astype(np.int32), w
+    return idx.astype(np.int32), dist, rho, sigma, dist.max(axis=1)
 
 
-def knn_memberships(
-    points: np.ndarray, k: int, metric: str = "euclidean", n_threads: int | None = None
-) -> sp.csr_matrix:
-    """One-sided fuzzy memberships w_ij (CSR, float32, row i = i's k nearest neighbours, self excluded).
+def knn_graph(
+    points: np.ndarray,
+    k: int,
+    metric: str = "euclidean",
+    n_threads: int | None = None,
+    progress: Callable[[float, str], None] | None = None,
+) -> NeighbourGraph:
+    """The exact k-NN graph of ``points`` with UMAP bandwidths, in row blocks on a small thread pool.
 
     ``k`` counts the point itself, as in UMAP. ``metric``: ``"euclidean"`` or ``"cosine"`` (1 − cos angle).
+    ``progress(fraction, message)`` is called before each block (from worker threads); an exception it raises
+    (e.g. cancellation) stops the computation.
     """
     x = _prepare(points, metric)
     n = x.shape[0]
@@ -153,53 +233,20 @@ def knn_memberships(
     step = max(1, _BLOCK_ELEMENTS // n)
     starts = list(range(0, n, step))
     n_threads = n_threads or min(4, os.cpu_count() or 1)
+
+    def block(start: int) -> tuple:
+        if progress is not None:
+            progress(start / n, f"nearest neighbours {start}/{n}")
+        return _block_neighbours(x, sq, start, min(start + step, n), k, metric)
+
     if n_threads > 1 and len(starts) > 1:
         with ThreadPoolExecutor(n_threads) as pool:
-            parts = list(
-                pool.map(lambda s: _block_memberships(x, sq, s, min(s + step, n), k, metric), starts)
-            )
+            parts = list(pool.map(block, starts))
     else:
-        parts = [_block_memberships(x, sq, s, min(s + step, n), k, metric) for s in starts]
-    indices = np.concatenate([p[0] for p in parts])
-    weights = np.concatenate([p[1] for p in parts])
-    del parts
-    m = sp.csr_matrix((weights.ravel(), indices.ravel(), np.arange(0, n * k + 1, k)), shape=(n, n))
-    m.eliminate_zeros()
-    return m
-
-
-class FuzzyGraph:
-    """The symmetric fuzzy union S = W + Wᵀ − W∘Wᵀ of one-sided memberships W, kept as its three parts.
-
-    Building S explicitly costs two more sparse passes; row sums and single rows are all that density-based
-    downsampling needs, so they are derived from W, Wᵀ and W∘Wᵀ directly.
-    """
-
-    def __init__(self, w: sp.csr_matrix) -> None:
-        self.w = w
-        self.wt = w.T.tocsr()
-        self.both = w.multiply(self.wt).tocsr()
-
-    def row_sums(self) -> np.ndarray:
-        """Σ_j S_ij for every i (float64)."""
-        return (
-            np.asarray(self.w.sum(axis=1)).ravel()
-            + np.asarray(self.wt.sum(axis=1)).ravel()
-            - np.asarray(self.both.sum(axis=1)).ravel()
-        ).astype(np.float64)
-
-    def row(self, i: int) -> tuple[list[np.ndarray], list[np.ndarray], list[float]]:
-        """Row i of S as (index arrays, value arrays, signs) of its three parts."""
-        parts = (self.w, self.wt, self.both)
-        idx = [m.indices[m.indptr[i] : m.indptr[i + 1]] for m in parts]
-        val = [m.data[m.indptr[i] : m.indptr[i + 1]] for m in parts]
-        return idx, val, [1.0, 1.0, -1.0]
-
-    def to_csr(self) -> sp.csr_matrix:
-        """S itself (CSR, float32)."""
-        return (self.w + self.wt - self.both).tocsr()
+        parts = [block(s) for s in starts]
+    return NeighbourGraph(x, metric, *(np.concatenate([p[f] for p in parts]) for f in range(5)))
 
 
 def fuzzy_simplicial_set(points: np.ndarray, k: int, metric: str = "euclidean") -> sp.csr_matrix:
     """Symmetric fuzzy membership matrix S (sparse CSR, float32) of the exact k-NN graph of ``points``."""
-    return FuzzyGraph(knn_memberships(points, k, metric)).to_csr()
+    return knn_graph(points, k, metric).to_sparse()

@@ -25,9 +25,10 @@ class PersistenceConfig:
     """Parameters of persistent homology.
 
     maxdim: highest homology dimension (1 or 2). coeff: prime p of the Z/p coefficients (Gardner: 47).
-    backend: "auto", "ripser", "canns-lib" or "ripser++" ("auto": ripser++ when a GPU is selected and it is
-    installed, otherwise ripser.py). n_landmarks_h2: points used for H2. threshold_quantiles: the truncation
-    schedule (quantiles of finite distances; 1.0 = no truncation).
+    backend: "auto", "ripser", "canns-lib" or "ripser++". "auto" is ripser.py, with ripser++ taking H2 when a
+    GPU is selected and it is installed (ripser++ has no cocycles, so it cannot serve H1 decoding).
+    n_landmarks_h2: points used for H2. threshold_quantiles: the truncation schedule (quantiles of finite
+    distances; 1.0 = no truncation).
     """
 
     maxdim: int = field(default=1, metadata={"choices": [1, 2], "help": "highest homology dimension"})
@@ -152,8 +153,8 @@ def available_backends() -> list[str]:
     return names
 
 
-def get_backend(name: str, gpu: bool = False) -> Backend:
-    """The engine called ``name`` ("auto" picks ripser.py; ripser++ only serves when it is asked for)."""
+def get_backend(name: str) -> Backend:
+    """The engine called ``name`` ("auto" is ripser.py)."""
     if name in ("auto", "ripser"):
         return RipserPy()
     if name not in available_backends():
@@ -222,7 +223,10 @@ def compute_persistence(
     config = config or PersistenceConfig()
     config.validate()
     report = Reporter(progress, cancel)
-    backend = get_backend(config.backend, gpu)
+    backend = get_backend(config.backend)
+    # "auto" on a GPU: ripser++ takes H2 (no cocycles needed there; Z/2 finds the torus's sphere class too)
+    gpu_h2 = gpu and config.backend == "auto" and "ripser++" in available_backends()
+    backend_h2 = RipserPlusPlus() if gpu_h2 else backend
     h01_report = report.sub(0.0, 0.6 if config.maxdim >= 2 else 1.0)
     dgms, cocycles, thresh = _truncated(
         backend, distances, min(config.maxdim, 1), config.coeff, config.threshold_quantiles, True, h01_report
@@ -235,7 +239,7 @@ def compute_persistence(
         landmarks = greedy_landmarks(distances, config.n_landmarks_h2)
         sub = distances[np.ix_(landmarks, landmarks)]
         dgms2, _, thresh2 = _truncated(
-            backend, sub, 2, config.coeff, config.threshold_quantiles, False, report.sub(0.6, 1.0)
+            backend_h2, sub, 2, config.coeff, config.threshold_quantiles, False, report.sub(0.6, 1.0)
         )
         dgms.append(dgms2[2])
     report(1.0, "persistence done")

@@ -10,12 +10,13 @@ neighbours (``metric``), infinite (no edge) outside it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from core.errors import ConfigError, RecordingError
-from core.fuzzy import FuzzyGraph, fuzzy_simplicial_set, knn_memberships
+from core.fuzzy import NeighbourGraph, fuzzy_simplicial_set, knn_graph
 from core.preprocess import RateMatrix
 from core.progress import CancelCheck, ProgressCallback, Reporter
 
@@ -99,22 +100,26 @@ def pca(data: np.ndarray, n_components: int) -> tuple[np.ndarray, np.ndarray, np
     return scores.astype(np.float32), comps, ratio
 
 
-def greedy_density_sample(graph: FuzzyGraph, n_sample: int, omega: float) -> tuple[np.ndarray, np.ndarray]:
+def greedy_density_sample(
+    graph: NeighbourGraph, n_sample: int, omega: float, check: Callable[[], None] = lambda: None
+) -> tuple[np.ndarray, np.ndarray]:
     """Gardner et al.'s fuzzy downsampling: pick the densest point, lower its neighbours' density, repeat.
 
     Density = row sum of the symmetric fuzzy membership. Returns (indices, density at pick time).
+    ``check()`` runs every 100 picks (it raises to cancel).
     """
-    density = graph.row_sums()
+    density = graph.density()
     n_sample = min(n_sample, density.size)
     picked = np.empty(n_sample, dtype=np.int64)
     picked_density = np.empty(n_sample)
     for j in range(n_sample):
+        if j % 100 == 0:
+            check()
         i = int(np.argmax(density))
         picked[j] = i
         picked_density[j] = density[i]
-        for idx, val, sign in zip(*graph.row(i), strict=True):
-            density[idx] -= sign * omega * val
-        density[i] = -np.inf
+        density -= omega * graph.union_row(i)
+        density[i] = -np.inf  # stays -inf: the rows subtracted later are finite
     return picked, picked_density
 
 
@@ -159,10 +164,10 @@ def build_point_cloud(
     report(0.1, "PCA")
     n_pca = min(config.n_pca, n_units)
     scores, comps, ratio = pca(data, n_pca)
-    report(0.15, "fuzzy density")
-    graph = FuzzyGraph(knn_memberships(scores, config.n_neighbors_downsample, "euclidean"))
-    report(0.7, "downsampling")
-    picked, picked_density = greedy_density_sample(graph, config.n_points, config.omega)
+    report(0.15, "nearest neighbours")
+    graph = knn_graph(scores, config.n_neighbors_downsample, "euclidean", progress=report.sub(0.15, 0.6))
+    report(0.6, "fuzzy density and downsampling")
+    picked, picked_density = greedy_density_sample(graph, config.n_points, config.omega, report.check)
     del graph
     points = scores[picked]
     report(0.8, "distance matrix")

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from core.fuzzy import fuzzy_simplicial_set, knn_memberships, smallest_k
+from core.fuzzy import fuzzy_simplicial_set, knn_graph, smallest_k
 
 
 def test_smallest_k_is_exact_on_wide_rows():
@@ -31,9 +31,21 @@ def test_memberships_match_umap(metric):
     assert abs(ours - theirs).max() < 1e-4
 
 
-def test_one_sided_rows_hold_k_minus_one_neighbours():
+def test_one_sided_memberships_exclude_self_and_stay_in_unit_interval():
     x = np.random.default_rng(2).normal(size=(300, 3))
-    w = knn_memberships(x, 20)
-    assert np.all(np.diff(w.indptr) <= 19)
-    assert w.data.max() <= 1.0 + 1e-6
-    assert (w.diagonal() == 0).all()
+    graph = knn_graph(x, 20)
+    w = graph.memberships()
+    assert w.shape == (300, 20)
+    assert w.max() <= 1.0 + 1e-6 and w.min() >= 0.0
+    assert (w[graph.indices == np.arange(300)[:, None]] == 0).all()
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "cosine"])
+def test_density_and_rows_equal_the_sparse_fuzzy_union(metric):
+    x = np.random.default_rng(3).normal(size=(2500, 4))
+    graph = knn_graph(x, 40, metric)
+    union = graph.to_sparse()
+    # pairs at exactly the k-th neighbour distance may differ in float32 rounding: ≤ 0.1 % of a density
+    assert np.allclose(graph.density(), np.asarray(union.sum(axis=1)).ravel(), rtol=1e-3)
+    for i in (0, 17, 2499):
+        assert np.allclose(graph.union_row(i), union[i].toarray().ravel(), atol=1e-4)
