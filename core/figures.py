@@ -17,7 +17,8 @@ DIM_COLOURS = ("#4c72b0", "#dd8452", "#55a868")
 def barcode_figure(
     persistence: Persistence, significance: Significance | None = None, title: str = ""
 ) -> Figure:
-    """Barcode per dimension; significant bars drawn dark and thick, the significance threshold shaded.
+    """Barcode per dimension, longest bars first; significant bars drawn dark and thick, and the lifetime a
+    bar needs to count (gap rule or shuffle null) written beside each dimension.
 
     The x axis is the filtration value (−log fuzzy membership, no unit). Bars alive at the end of the computed
     filtration end in an arrow.
@@ -44,13 +45,13 @@ def barcode_figure(
             )
             if not np.isfinite(death):
                 ax.annotate("", (stop, row), (stop - 0.02 * x_max, row), arrowprops={"arrowstyle": "->"})
-        if significance and dim > 0 and key in significance.thresholds:
-            thr = significance.thresholds[key]
+        label = f"H{dim}"
+        if significance and dim > 0:
+            label += f"\n{n_sig} significant"
+            thr = significance.thresholds.get(key, float("nan"))
             if np.isfinite(thr):
-                ax.axvspan(0, thr, color="0.85", zorder=0, lw=0)
-                label = "null" if significance.method == "shuffle" else "gap"
-                ax.text(thr, -0.5, f" {label} threshold {thr:.2f}", va="top", fontsize=7, color="0.35")
-        ax.set_ylabel(f"H{dim}" + (f"\n{n_sig} significant" if dim > 0 and significance else ""))
+                label += f"\nlifetime > {thr:.3g}"
+        ax.set_ylabel(label, fontsize=9)
         ax.set_yticks([])
         ax.set_ylim(len(order) - 0.5 if len(order) else 0.5, -0.5 if len(order) else -0.5)
         ax.set_xlim(0, x_max * 1.02)
