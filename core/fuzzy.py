@@ -34,49 +34,57 @@ def _prepare(points: np.ndarray, metric: str) -> np.ndarray:
     return x
 
 
-def _block_distances(x: np.ndarray, sq: np.ndarray, start: int, stop: int, metric: str) -> np.ndarray:
-    """(stop − start, n) float32 distances from rows start..stop to all points (squared for euclidean)."""
+def _block_ranking(x: np.ndarray, sq: np.ndarray, start: int, stop: int, metric: str) -> tuple:
+    """Scores that rank all points by distance from each of rows start..stop, and the per-row offset.
+
+    distance = score + offset[:, None] (squared for euclidean: score = |x_j|² − 2 x_i·x_j, offset = |x_i|²;
+    cosine: score = −x_i·x_j, offset = 1). Leaving the offset out saves a pass over the (rows, n) block. Each
+    row's own point scores −inf, so it is always its own first neighbour, as in UMAP.
+    """
     stop = min(stop, x.shape[0])
-    gram = x[start:stop] @ x.T
     if metric == "cosine":
-        d = np.subtract(1.0, gram, out=gram)
+        score = x[start:stop] @ (-x.T)
+        offset = np.ones(stop - start, dtype=np.float32)
     else:
-        d = gram
-        d *= -2.0
-        d += sq[start:stop, None]
-        d += sq[None, :]
-    np.maximum(d, 0.0, out=d)
+        score = (x[start:stop] * np.float32(-2.0)) @ x.T
+        score += sq[None, :]
+        offset = sq[start:stop]
     rows = np.arange(stop - start)
-    d[rows, start + rows] = 0.0
-    return d
+    score[rows, start + rows] = -np.inf
+    return score, offset
 
 
-def smallest_k(d: np.ndarray, k: int) -> np.ndarray:
-    """Column indices (int64, unsorted) of the k smallest entries of each row of ``d``.
+def smallest_k(d: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Column indices (int64, unsorted) of the k smallest entries of each row of ``d``, and those entries.
 
     A full argpartition of each row is slow; instead a per-row threshold is read off an evenly strided subset
-    of columns (set a little loose), and only the candidates below it are partitioned. A row whose threshold
-    turns out too tight falls back to the full argpartition, so the result is always exact.
+    of ~1,000 columns (set a little loose), and only the candidates below it are partitioned. A row whose
+    threshold turns out too tight falls back to the full argpartition, so the result is always exact.
     """
     rows, n = d.shape
     if k >= n:
-        return np.tile(np.arange(n), (rows, 1))
-    if n < 4 * k or n < 2000:
-        return np.argpartition(d, k - 1, axis=1)[:, :k]
-    stride = max(1, n // max(2000, 20 * n // k))
-    sample = d[:, ::stride]
-    m = sample.shape[1]
-    q = min(m - 1, int(np.ceil(1.3 * k * m / n)) + 10)
-    thresh = np.partition(sample, q, axis=1)[:, q]
-    out = np.empty((rows, k), dtype=np.int64)
-    for i in range(rows):
-        row = d[i]
-        candidates = np.flatnonzero(row <= thresh[i])
-        if candidates.size < k:
-            out[i] = np.argpartition(row, k - 1)[:k]
-        else:
-            out[i] = candidates[np.argpartition(row[candidates], k - 1)[:k]]
-    return out
+        idx = np.tile(np.arange(n), (rows, 1))
+    elif n < 4 * k or n < 2000:
+        idx = np.argpartition(d, k - 1, axis=1)[:, :k]
+    else:
+        stride = max(1, n // max(1000, 10 * n // k))
+        sample = d[:, ::stride]
+        m = sample.shape[1]
+        q = min(m - 1, int(np.ceil(1.3 * k * m / n)) + 10)
+        thresh = np.partition(sample, q, axis=1)[:, q]
+        idx = np.empty((rows, k), dtype=np.int64)
+        values = np.empty((rows, k), dtype=d.dtype)
+        for i in range(rows):
+            row = d[i]
+            candidates = np.flatnonzero(row <= thresh[i])
+            if candidates.size < k:
+                candidates = np.arange(n)
+            near = row[candidates]
+            pick = np.argpartition(near, k - 1)[:k]
+            idx[i] = candidates[pick]
+            values[i] = near[pick]
+        return idx, values
+    return idx, np.take_along_axis(d, idx, axis=1)
 
 
 def smooth_knn_sigmas(
@@ -89,22 +97,23 @@ def smooth_knn_sigmas(
     d = np.where(self_mask, np.inf, distances).astype(np.float32)
     rho = np.where(d > 0, d, np.inf).min(axis=1)
     rho[~np.isfinite(rho)] = 0.0
-    delta = np.maximum(d - rho[:, None], 0.0)
-    delta[self_mask] = np.inf  # exp(−β·inf) = 0 for β > 0; β starts at a positive value below
+    # self entries get δ = 0, so they add exactly exp(0) = 1 to each sum: subtracted below
+    delta = np.where(self_mask, np.float32(0.0), np.maximum(d - rho[:, None], np.float32(0.0)))
+    n_self = self_mask.sum(axis=1)
+    n_valid = distances.shape[1] - n_self
     log_target = np.log(np.log2(distances.shape[1]))
-    n_valid = (~self_mask).sum(axis=1)
-    finite = np.where(self_mask, 0.0, delta)
-    mean_delta = finite.sum(axis=1) / np.maximum(n_valid, 1)
+    mean_delta = delta.sum(axis=1, dtype=np.float64) / np.maximum(n_valid, 1)
     # start left of the root: at β0 = 1e-6 / mean δ the sum is ≈ n_valid > log2(k)
     beta = 1e-6 / np.maximum(mean_delta, 1e-12)
     active = np.arange(d.shape[0])
     for _ in range(n_iter):
         dl = delta[active]
-        e = np.exp(-beta[active, None].astype(np.float32) * dl)
-        s = e.sum(axis=1, dtype=np.float64)
+        e = np.exp(dl * -beta[active, None].astype(np.float32))
+        s = e.sum(axis=1, dtype=np.float64) - n_self[active]
         ok = s > 0
-        g = np.log(np.where(ok, s, 1.0)) - log_target
-        slope = -(np.where(np.isfinite(dl), dl, 0.0) * e).sum(axis=1, dtype=np.float64) / np.where(ok, s, 1.0)
+        s_safe = np.where(ok, s, 1.0)
+        g = np.log(s_safe) - log_target
+        slope = -np.einsum("ij,ij->i", dl, e, dtype=np.float64) / s_safe
         move = ok & (g > 0) & (slope < 0)
         beta[active[move]] -= g[move] / slope[move]
         active = active[move & (np.abs(g) > tol)]
@@ -202,13 +211,15 @@ class NeighbourGraph:
 
 
 def _block_neighbours(x: np.ndarray, sq: np.ndarray, start: int, stop: int, k: int, metric: str) -> tuple:
-    d = _block_distances(x, sq, start, stop, metric)
-    idx = smallest_k(d, k)
-    dist = np.take_along_axis(d, idx, axis=1)
-    del d
+    score, offset = _block_ranking(x, sq, start, stop, metric)
+    idx, dist = smallest_k(score, k)
+    del score
+    dist += offset[:, None]
+    self_mask = idx == np.arange(start, start + idx.shape[0])[:, None]
+    dist[self_mask] = 0.0
+    np.maximum(dist, 0.0, out=dist)
     if metric == "euclidean":
         np.sqrt(dist, out=dist)
-    self_mask = idx == np.arange(start, start + idx.shape[0])[:, None]
     rho, sigma = smooth_knn_sigmas(dist, self_mask)
     return idx.astype(np.int32), dist, rho, sigma, dist.max(axis=1)
 

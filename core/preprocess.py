@@ -83,23 +83,26 @@ def bin_edges(t0_s: float, t1_s: float, dt_s: float) -> np.ndarray:
 
 
 def spike_counts(spike_times: list[np.ndarray], edges: np.ndarray) -> np.ndarray:
-    """(n_bins, n_units) float32 spike counts in the bins given by ``edges`` (s, uniform)."""
+    """(n_units, n_bins) float32 spike counts in the bins given by ``edges`` (s, uniform); unit-major."""
     n_bins = edges.size - 1
     dt = edges[1] - edges[0]
-    counts = np.zeros((n_bins, len(spike_times)), dtype=np.float32)
+    counts = np.zeros((len(spike_times), n_bins), dtype=np.float32)
     for j, train in enumerate(spike_times):
         idx = np.floor((np.asarray(train) - edges[0]) / dt).astype(np.int64)
         idx = idx[(idx >= 0) & (idx < n_bins)]
-        counts[:, j] = np.bincount(idx, minlength=n_bins)
+        counts[j] = np.bincount(idx, minlength=n_bins)
     return counts
 
 
 def resample_dense(values: np.ndarray, t: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Average a (len(t), N) matrix sampled at ``t`` (s) into the bins ``edges``; empty bins interpolated."""
+    """Average a (len(t), N) matrix sampled at ``t`` (s) into the bins ``edges``; empty bins interpolated.
+
+    Returns (N, n_bins) float32, unit-major like :func:`spike_counts`.
+    """
     n_bins = edges.size - 1
     idx = np.clip(np.searchsorted(edges, t, side="right") - 1, 0, n_bins - 1)
     counts = np.bincount(idx, minlength=n_bins).astype(np.float64)
-    out = np.empty((n_bins, values.shape[1]), dtype=np.float32)
+    out = np.empty((values.shape[1], n_bins), dtype=np.float32)
     centres = 0.5 * (edges[:-1] + edges[1:])
     filled = counts > 0
     for j in range(values.shape[1]):
@@ -107,7 +110,7 @@ def resample_dense(values: np.ndarray, t: np.ndarray, edges: np.ndarray) -> np.n
         col = np.divide(sums, counts, out=np.zeros(n_bins), where=filled)
         if not filled.all():
             col[~filled] = np.interp(centres[~filled], centres[filled], col[filled])
-        out[:, j] = col
+        out[j] = col
     return out
 
 
@@ -134,14 +137,16 @@ def compute_rates(
     edges = bin_edges(float(t[0]), float(t[-1]), config.dt_s)
     centres = 0.5 * (edges[:-1] + edges[1:])
     report(0.05, "binning spikes")
+    # unit-major (N, T) while smoothing: filtering along contiguous memory is ~2× faster
     if recording.rates is not None:
-        rates = resample_dense(np.asarray(recording.rates, dtype=np.float64), t, edges)
+        by_unit = resample_dense(np.asarray(recording.rates, dtype=np.float64), t, edges)
     else:
-        rates = spike_counts(recording.spike_times, edges)
-        rates /= np.float32(config.dt_s)
+        by_unit = spike_counts(recording.spike_times, edges)
+        by_unit /= np.float32(config.dt_s)
     report(0.4, "smoothing")
     if config.sigma_s > 0:
-        gaussian_filter1d(rates, config.sigma_s / config.dt_s, axis=0, output=rates, mode="nearest")
+        gaussian_filter1d(by_unit, config.sigma_s / config.dt_s, axis=1, output=by_unit, mode="nearest")
+    rates = by_unit.T
 
     x = y = speed = hd = None
     if recording.has_position:
