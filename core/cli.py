@@ -1,6 +1,7 @@
 """``canns-asa``: the analysis from the command line.
 
     canns-asa run INPUT [--preset grid|hd|auto] [--maxdim 1|2] [--shuffles N] [--seed S] [--out DIR]
+                        [--backend auto|ripser|canns-lib|ripser++] [--device cpu|gpu]
     canns-asa demo [--out DIR]
 
 Progress goes to stderr. Exit codes: 0 success, 2 bad input or parameters (one line on stderr), 1 internal
@@ -52,6 +53,15 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--shuffles", type=int, default=0, help="shuffle test with N shuffles (0: gap rule)")
         p.add_argument("--seed", type=int, default=0, help="seed of the shuffles")
         p.add_argument("--jobs", type=int, default=2, help="parallel processes for shuffles")
+        p.add_argument(
+            "--backend",
+            choices=("auto", "ripser", "canns-lib", "ripser++"),
+            default="auto",
+            help="persistent homology engine (default: ripser.py)",
+        )
+        p.add_argument(
+            "--device", choices=("cpu", "gpu"), default="cpu", help="gpu: ripser++ computes H2 when installed"
+        )
         p.add_argument("--out", type=Path, default=None, help="output folder (default: ./asa-<input name>)")
         p.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
@@ -70,7 +80,7 @@ def config_from_args(args: argparse.Namespace) -> AnalysisConfig:
     config = AnalysisConfig.from_preset(args.preset)
     return replace(
         config,
-        persistence=replace(config.persistence, maxdim=args.maxdim),
+        persistence=replace(config.persistence, maxdim=args.maxdim, backend=args.backend),
         significance=replace(config.significance, n_shuffles=args.shuffles, seed=args.seed, n_jobs=args.jobs),
     )
 
@@ -97,7 +107,7 @@ def execute(args: argparse.Namespace) -> int:
         print(f"warning: {w}", file=sys.stderr)
     progress(0.0, f"recording: {recording.describe()}")
     config = config_from_args(args)
-    result: AnalysisResult = run_analysis(recording, config, progress=progress)
+    result: AnalysisResult = run_analysis(recording, config, progress=progress, gpu=args.device == "gpu")
     paths = write_run_outputs(out, recording, result, warnings)
     print(f"{result.verdict}: {result.significance.evidence}")
     print(f"wrote {len(paths)} files to {out}", file=sys.stderr)

@@ -10,6 +10,7 @@ lifetime is counted up to the cut (a lower bound), which is what significance ne
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -89,10 +90,10 @@ class RipserPy:
     """ripser.py (Tralie, Saul & Bar-On 2018; Bauer 2021), the default engine."""
 
     name = "ripser"
+    module = "ripser"
 
     def __call__(self, distances, maxdim, coeff, thresh, do_cocycles):
-        from ripser import ripser
-
+        ripser = importlib.import_module(self.module).ripser
         out = ripser(
             distances,
             maxdim=maxdim,
@@ -106,23 +107,10 @@ class RipserPy:
 
 
 class CannsLibRipser(RipserPy):
-    """canns-lib's Rust port of Ripser (same interface), used when installed and selected."""
+    """canns-lib's Rust port of Ripser, with ripser.py's interface; used when installed and selected."""
 
     name = "canns-lib"
-
-    def __call__(self, distances, maxdim, coeff, thresh, do_cocycles):
-        from canns_lib.ripser import ripser
-
-        out = ripser(
-            distances,
-            maxdim=maxdim,
-            thresh=thresh,
-            coeff=coeff,
-            distance_matrix=True,
-            do_cocycles=do_cocycles,
-        )
-        cocycles = out.get("cocycles", [])
-        return out["dgms"], list(cocycles[1]) if do_cocycles and len(cocycles) > 1 else []
+    module = "canns_lib.ripser"
 
 
 class RipserPlusPlus:

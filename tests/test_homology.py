@@ -73,3 +73,12 @@ def test_unknown_or_missing_backends_are_named():
         PersistenceConfig(backend="gudhi").validate()
     with pytest.raises(ConfigError, match="prime"):
         PersistenceConfig(coeff=4).validate()
+
+
+def test_canns_lib_backend_agrees_with_ripser_py():
+    pytest.importorskip("canns_lib")
+    d = squareform(pdist(circle(100, seed=4)))
+    ours = compute_persistence(d, PersistenceConfig(backend="ripser"))
+    rust = compute_persistence(d, PersistenceConfig(backend="canns-lib"))
+    assert rust.backend == "canns-lib"
+    assert np.allclose(np.sort(ours.lifetimes(1)), np.sort(rust.lifetimes(1)), atol=1e-6)
