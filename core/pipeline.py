@@ -14,6 +14,7 @@ from functools import partial
 import numpy as np
 
 from core.cache import StageCache, config_hash, recording_fingerprint
+from core.decoding import DecodeConfig, Decoding, decode
 from core.errors import ConfigError
 from core.homology import Persistence, PersistenceConfig, compute_persistence
 from core.pointcloud import PointCloud, PointCloudConfig, build_point_cloud
@@ -41,6 +42,7 @@ class AnalysisConfig:
     point_cloud: PointCloudConfig = field(default_factory=PointCloudConfig)
     persistence: PersistenceConfig = field(default_factory=PersistenceConfig)
     significance: SignificanceConfig = field(default_factory=SignificanceConfig)
+    decoding: DecodeConfig = field(default_factory=DecodeConfig)
 
     @classmethod
     def from_preset(cls, name: str) -> AnalysisConfig:
@@ -68,7 +70,9 @@ def resolve_preset(config: AnalysisConfig, recording: Recording) -> AnalysisConf
         return config
     name = "hd" if recording.hd is not None and recording.n_units <= AUTO_HD_MAX_UNITS else "grid"
     base = AnalysisConfig.from_preset(name)
-    return replace(base, persistence=config.persistence, significance=config.significance)
+    return replace(
+        base, persistence=config.persistence, significance=config.significance, decoding=config.decoding
+    )
 
 
 @dataclass
@@ -81,6 +85,7 @@ class AnalysisResult:
     persistence: Persistence
     significance: Significance
     timings_s: dict[str, float]
+    decoding: Decoding | None = None
 
     @property
     def verdict(self) -> str:
@@ -184,21 +189,30 @@ def run_analysis(
     cache: StageCache | None = None,
     gpu: bool = False,
 ) -> AnalysisResult:
-    """Rates → point cloud → persistence → significance and verdict for one recording."""
+    """Rates → point cloud → persistence → significance and verdict → decoded phases (when a ring or torus,
+    or when ``config.decoding.n_circles`` asks) for one recording."""
     config = resolve_preset(config or AnalysisConfig(), recording)
     config.significance.validate()
     report = Reporter(progress, cancel)
     timings: dict[str, float] = {}
     with_shuffles = config.significance.n_shuffles > 0
-    main = report.sub(0.0, 0.4 if with_shuffles else 0.98)
+    main = report.sub(0.0, 0.4 if with_shuffles else 0.95)
     rate_matrix, cloud, pers = topology(recording, config, main, cache, gpu, timings)
     start = time.perf_counter()
     lifetimes = [pers.lifetimes(d) for d in range(len(pers.diagrams))]
     if with_shuffles:
-        null = run_shuffles(recording, config, report.sub(0.4, 0.98))
+        null = run_shuffles(recording, config, report.sub(0.4, 0.95))
         significance = shuffle_significance(lifetimes, null, config.significance)
     else:
         significance = gap_significance(lifetimes, config.significance)
     timings["significance"] = time.perf_counter() - start
-    report(1.0, f"verdict: {significance.verdict}")
-    return AnalysisResult(config, rate_matrix, cloud, pers, significance, timings)
+    report(0.95, f"verdict: {significance.verdict}")
+    decoding = None
+    n_circles = config.decoding.n_circles or min(significance.significant.get("h1", 0), 2)
+    if n_circles:
+        start = time.perf_counter()
+        sub = report.sub(0.95, 1.0)
+        decoding = decode(rate_matrix, cloud, pers, n_circles, config.decoding, sub, sub.check)
+        timings["decoding"] = time.perf_counter() - start
+    report(1.0, f"done: {significance.verdict}")
+    return AnalysisResult(config, rate_matrix, cloud, pers, significance, timings, decoding)
