@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field, replace
-from functools import partial
 
 import numpy as np
 
@@ -103,52 +102,121 @@ class AnalysisResult:
         }
 
 
-def _cached(cache: StageCache | None, key: str, compute):
-    if cache is not None:
-        hit = cache.get(key)
+STAGES = ("preprocess", "point_cloud", "persistence", "significance", "decoding")
+
+
+class StagedAnalysis:
+    """One recording's stages, each computed on demand from its upstream stage and cached by a digest of the
+    recording and every config up to it. ``run_analysis`` uses it end to end; the GUI calls stage by stage
+    and compares :meth:`key` values to know which results are stale.
+    """
+
+    def __init__(self, recording: Recording, cache: StageCache | None = None, gpu: bool = False) -> None:
+        self.recording = recording
+        self.cache = cache if cache is not None else StageCache(max_items=len(STAGES))
+        self.gpu = gpu
+        self.fingerprint = recording_fingerprint(recording)
+        self.timings_s: dict[str, float] = {}  # seconds of the last computation of each stage (0: cached)
+        self._timed: dict[str, str] = {}  # stage → key its timing belongs to
+
+    def key(self, stage: str, config: AnalysisConfig) -> str:
+        """Digest of the recording and the configs of ``stage`` and every stage before it."""
+        key = self.fingerprint
+        for name in STAGES[: STAGES.index(stage) + 1]:
+            key = config_hash(key, name, getattr(config, name))
+        return key
+
+    def _run(self, stage: str, config: AnalysisConfig, report: Reporter, compute):
+        key = self.key(stage, config)
+        hit = self.cache.get(key)
         if hit is not None:
-            return hit, True
-    value = compute()
-    if cache is not None:
-        cache.put(key, value)
-    return value, False
-
-
-def topology(
-    recording: Recording,
-    config: AnalysisConfig,
-    report: Reporter,
-    cache: StageCache | None = None,
-    gpu: bool = False,
-    timings: dict[str, float] | None = None,
-) -> tuple[RateMatrix, PointCloud, Persistence]:
-    """Rate matrix, point cloud and persistence of one recording, each stage cached by its inputs' digest."""
-    timings = {} if timings is None else timings
-    key = recording_fingerprint(recording) if cache is not None else ""
-
-    def stage(name: str, stage_config, start: float, stop: float, compute):
-        nonlocal key
-        key = config_hash(key, name, stage_config)
-        sub = report.sub(start, stop)
+            if self._timed.get(stage) != key:  # a result from an earlier run: it cost nothing now
+                self.timings_s[stage] = 0.0
+                self._timed[stage] = key
+            return hit
         began = time.perf_counter()
-        value, hit = _cached(cache, key, lambda: compute(sub, sub.check))
-        timings[name] = 0.0 if hit else time.perf_counter() - began
+        value = compute(report)
+        self.timings_s[stage] = time.perf_counter() - began
+        self._timed[stage] = key
+        self.cache.put(key, value)
         return value
 
-    rates = stage(
-        "preprocess", config.preprocess, 0.0, 0.1, partial(compute_rates, recording, config.preprocess)
-    )
-    cloud = stage(
-        "point_cloud", config.point_cloud, 0.1, 0.45, partial(build_point_cloud, rates, config.point_cloud)
-    )
-    pers = stage(
-        "persistence",
-        config.persistence,
-        0.45,
-        1.0,
-        partial(compute_persistence, cloud.distances, config.persistence, gpu),
-    )
-    return rates, cloud, pers
+    def rates(self, config: AnalysisConfig, report: Reporter | None = None) -> RateMatrix:
+        report = report or Reporter()
+        return self._run(
+            "preprocess",
+            config,
+            report,
+            lambda r: compute_rates(self.recording, config.preprocess, r, r.check),
+        )
+
+    def cloud(self, config: AnalysisConfig, report: Reporter | None = None) -> PointCloud:
+        report = report or Reporter()
+        rates = self.rates(config, report.sub(0.0, 0.2))
+        sub = report.sub(0.2, 1.0)
+        return self._run(
+            "point_cloud", config, sub, lambda r: build_point_cloud(rates, config.point_cloud, r, r.check)
+        )
+
+    def persistence(self, config: AnalysisConfig, report: Reporter | None = None) -> Persistence:
+        report = report or Reporter()
+        cloud = self.cloud(config, report.sub(0.0, 0.45))
+        return self._run(
+            "persistence",
+            config,
+            report.sub(0.45, 1.0),
+            lambda r: compute_persistence(cloud.distances, config.persistence, self.gpu, r, r.check),
+        )
+
+    def significance(self, config: AnalysisConfig, report: Reporter | None = None) -> Significance:
+        report = report or Reporter()
+        shuffles = config.significance.n_shuffles > 0
+        pers = self.persistence(config, report.sub(0.0, 0.4 if shuffles else 1.0))
+
+        def compute(r: Reporter) -> Significance:
+            config.significance.validate()
+            lifetimes = [pers.lifetimes(d) for d in range(len(pers.diagrams))]
+            if shuffles:
+                null = run_shuffles(self.recording, config, r)
+                result = shuffle_significance(lifetimes, null, config.significance)
+            else:
+                result = gap_significance(lifetimes, config.significance)
+            r(1.0, f"verdict: {result.verdict}")
+            return result
+
+        return self._run("significance", config, report.sub(0.4 if shuffles else 1.0, 1.0), compute)
+
+    def decoding(self, config: AnalysisConfig, report: Reporter | None = None) -> Decoding | None:
+        """Decoded phases of the significant circles (or ``config.decoding.n_circles``); None for 'none'."""
+        report = report or Reporter()
+        significance = self.significance(config, report.sub(0.0, 0.95))
+        n_circles = config.decoding.n_circles or min(significance.significant.get("h1", 0), 2)
+        if not n_circles:
+            return None
+        rates, cloud = self.rates(config), self.cloud(config)
+        pers = self.persistence(config)
+        return self._run(
+            "decoding",
+            config,
+            report.sub(0.95, 1.0),
+            lambda r: decode(rates, cloud, pers, n_circles, config.decoding, r, r.check),
+        )
+
+    def result(self, config: AnalysisConfig, report: Reporter | None = None) -> AnalysisResult:
+        """Every stage, as one :class:`AnalysisResult`."""
+        report = report or Reporter()
+        decoding = self.decoding(config, report.sub(0.0, 0.99))
+        significance = self.significance(config)
+        report(1.0, f"done: {significance.verdict}")
+        return AnalysisResult(
+            config,
+            self.rates(config),
+            self.cloud(config),
+            self.persistence(config),
+            significance,
+            dict(self.timings_s),
+            decoding,
+        )
 
 
 def null_maxima_of_shuffle(
@@ -156,7 +224,7 @@ def null_maxima_of_shuffle(
 ) -> dict[str, float]:
     """Longest bar per dimension of one shuffled copy of ``recording`` (runs in a worker process)."""
     shuffled = shift_recording(recording, np.random.default_rng(seed), config.significance.min_shift_s)
-    _, _, pers = topology(shuffled, config, Reporter())
+    pers = StagedAnalysis(shuffled).persistence(config)
     return {f"h{d}": float(np.max(pers.lifetimes(d), initial=0.0)) for d in range(1, len(pers.diagrams))}
 
 
@@ -192,27 +260,4 @@ def run_analysis(
     """Rates → point cloud → persistence → significance and verdict → decoded phases (when a ring or torus,
     or when ``config.decoding.n_circles`` asks) for one recording."""
     config = resolve_preset(config or AnalysisConfig(), recording)
-    config.significance.validate()
-    report = Reporter(progress, cancel)
-    timings: dict[str, float] = {}
-    with_shuffles = config.significance.n_shuffles > 0
-    main = report.sub(0.0, 0.4 if with_shuffles else 0.95)
-    rate_matrix, cloud, pers = topology(recording, config, main, cache, gpu, timings)
-    start = time.perf_counter()
-    lifetimes = [pers.lifetimes(d) for d in range(len(pers.diagrams))]
-    if with_shuffles:
-        null = run_shuffles(recording, config, report.sub(0.4, 0.95))
-        significance = shuffle_significance(lifetimes, null, config.significance)
-    else:
-        significance = gap_significance(lifetimes, config.significance)
-    timings["significance"] = time.perf_counter() - start
-    report(0.95, f"verdict: {significance.verdict}")
-    decoding = None
-    n_circles = config.decoding.n_circles or min(significance.significant.get("h1", 0), 2)
-    if n_circles:
-        start = time.perf_counter()
-        sub = report.sub(0.95, 1.0)
-        decoding = decode(rate_matrix, cloud, pers, n_circles, config.decoding, sub, sub.check)
-        timings["decoding"] = time.perf_counter() - start
-    report(1.0, f"done: {significance.verdict}")
-    return AnalysisResult(config, rate_matrix, cloud, pers, significance, timings, decoding)
+    return StagedAnalysis(recording, cache, gpu).result(config, Reporter(progress, cancel))
