@@ -64,9 +64,41 @@ OURS_SETTINGS = {
 }
 
 
+_PEAK = [0.0]  # process-lifetime peak RSS (GiB), kept across high-water-mark resets
+
+
 def peak_rss_gib() -> float:
-    """Peak resident set size of this process so far (Linux: ru_maxrss is in KiB)."""
+    """Peak resident set size of this process so far, in GiB (Linux: ru_maxrss is in KiB)."""
+    _PEAK[0] = max(_PEAK[0], resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2)
+    return _PEAK[0]
+
+
+def since_reset_gib() -> float:
+    """Peak RSS since the last ``reset_peak`` (the whole process when none happened), GiB."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+
+
+def current_rss_gib() -> float | None:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024**2
+    except OSError:
+        pass
+    return None
+
+
+def reset_peak() -> bool:
+    """Record the lifetime peak, then reset the kernel's RSS high-water mark (Linux ≥ 4.0: writing 5 to
+    /proc/self/clear_refs), so that the next reading is the peak of what follows alone."""
+    peak_rss_gib()
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
 
 
 # --------------------------------------------------------------------------------------------- our child
@@ -91,10 +123,15 @@ def _with_settings(config):
     return config, changed
 
 
-def child_ours(path: str, repeat: int = 1) -> dict:
-    """Our pipeline on ``path``, timed per stage; the dict printed as the child's JSON line."""
+def child_ours(path: str, repeat: int = 1, part: str = "all") -> dict:
+    """Our pipeline on ``path``, timed per stage; the dict printed as the child's JSON line.
+
+    ``run_analysis`` now ends with decoding; part 1's figures stop at the verdict: its total leaves the
+    decoding time out, and its peak RSS is read when the pipeline reports the verdict (progress message
+    "verdict: …"), after which the RSS high-water mark is reset so that decoding's own peak is measured.
+    """
     t_start = time.perf_counter()
-    out: dict = {"side": "ours", "ok": False, "timings_s": {}, "peak_rss_gib_after": {}}
+    out: dict = {"side": "ours", "ok": False, "part": part, "timings_s": {}, "peak_rss_gib_after": {}}
     timings, rss = out["timings_s"], out["peak_rss_gib_after"]
 
     def mark(name: str, began: float) -> None:
@@ -119,18 +156,41 @@ def child_ours(path: str, repeat: int = 1) -> dict:
         out["overridden_from_preset"] = changed
         out["warm_runs"] = []
         for run in range(repeat):
+            at_verdict: dict = {}
+
+            def progress(fraction: float, message: str, at_verdict=at_verdict) -> None:
+                if not at_verdict and message.startswith("verdict"):
+                    at_verdict["peak_rss_gib"] = peak_rss_gib()
+                    at_verdict["rss_gib"] = current_rss_gib()
+                    at_verdict["hwm_reset"] = reset_peak()
+
             began = time.perf_counter()
-            result = run_analysis(recording, config, progress=None)
+            result = run_analysis(recording, config, progress=progress)
             seconds = time.perf_counter() - began
             stages = {k: float(v) for k, v in result.timings_s.items()}
+            decoding_s = stages.get("decoding", 0.0)
             if run == 0:  # the first run in a fresh process: what a user waits for
                 mark("analysis", began)
                 timings.update(stages)
-                timings["total"] = timings["load"] + timings["analysis"]
-                out["cold_wall_s"] = time.perf_counter() - t_start
-                out["peak_rss_gib"] = peak_rss_gib()  # peak of the cold run (load included)
+                # part 1 stops at the verdict: decoding (now the pipeline's last stage) is part 2
+                timings["total"] = timings["load"] + timings["analysis"] - decoding_s
+                out["cold_wall_s"] = time.perf_counter() - t_start - decoding_s
+                # peak of the cold run up to the verdict (load included); without the progress hook, the
+                # whole analysis (decoding included)
+                out["peak_rss_gib"] = at_verdict.get("peak_rss_gib", peak_rss_gib())
+                out["peak_rss_at_verdict_hook"] = bool(at_verdict)
+                if at_verdict.get("hwm_reset"):
+                    out["decoding_stage_peak_rss_gib"] = since_reset_gib()
+                    out["rss_at_decoding_start_gib"] = at_verdict.get("rss_gib")
+                rss["decoding"] = peak_rss_gib()
+                if part in ("views", "all"):
+                    out["views"] = run_views_ours(result, timings, rss)
+                    out["views"]["stage_peak_rss_gib"]["decoding"] = out.get("decoding_stage_peak_rss_gib")
+                    out["views"]["rss_at_start_gib"]["decoding"] = out.get("rss_at_decoding_start_gib")
+                    if out["views"]["ok"]:
+                        timings["total_views"] = timings["total"] + sum(timings[k] for k in VIEW_STAGES_OURS)
             else:  # later runs in the same process (JIT and other caches warm)
-                out["warm_runs"].append({"total": seconds, **stages})
+                out["warm_runs"].append({"total": seconds - decoding_s, **stages})
 
         pers = result.persistence
         out["verdict"] = result.verdict
@@ -165,6 +225,100 @@ def child_ours(path: str, repeat: int = 1) -> dict:
     out["peak_rss_gib_all_runs"] = peak_rss_gib()
     out.setdefault("peak_rss_gib", out["peak_rss_gib_all_runs"])
     return out
+
+
+# Part-2 stages whose times add up to "total incl. decoding + views" (the like-for-like grid score run
+# without shuffles is reported beside them, not added).
+VIEW_STAGES_OURS = ("decoding", "cohomap", "cohomap_figure", "rate_maps", "grid_scores")
+VIEW_STAGES_REF = ("decode", "cohomap", "cohomap_figure", "rate_maps", "grid_scores")
+
+
+def run_views_ours(result, timings: dict, rss: dict) -> dict:
+    """CohoMap, rate maps and grid scores on the cold run's result, each call with its defaults."""
+    import numpy as np
+
+    info: dict = {"stage_peak_rss_gib": {}, "rss_at_start_gib": {}, "ok": False}
+    stage_peak, at_start = info["stage_peak_rss_gib"], info["rss_at_start_gib"]
+
+    def stage(name: str, fn):
+        at_start[name] = current_rss_gib()
+        reset = reset_peak()
+        began = time.perf_counter()
+        value = fn()
+        timings[name] = time.perf_counter() - began
+        if reset:
+            stage_peak[name] = since_reset_gib()
+        rss[name] = peak_rss_gib()
+        return value
+
+    try:
+        decoding = result.decoding
+        if decoding is None:
+            raise RuntimeError(f"nothing decoded (verdict {result.verdict!r}); no CohoMap or grid scores")
+        info["decoded_shape"] = list(np.shape(decoding.theta))
+        info["torus_angle_deg"] = decoding.torus_angle_deg
+
+        began = time.perf_counter()
+        from core.views import gridscore as gridscore_mod
+        from core.views.cohomap import cohomap_figure, compute_cohomap
+        from core.views.gridscore import GridScoreConfig, compute_grid_scores
+        from core.views.ratemaps import compute_rate_maps
+
+        timings["import_views"] = time.perf_counter() - began
+
+        cmap = stage("cohomap", lambda: compute_cohomap(decoding))
+        info["cohomap"] = {
+            "phase_maps_shape": list(np.shape(cmap.phase_maps)),
+            "spacing_cm": float(cmap.spacing_cm),
+            "lattice_angle_deg": float(cmap.lattice_angle_deg),
+            "fit_quality": [float(q) for q in cmap.fit_quality],
+        }
+
+        with tempfile.TemporaryDirectory() as tmp:
+            png = os.path.join(tmp, "cohomap.png")
+
+            def figure() -> int:
+                cohomap_figure(cmap).savefig(png)
+                return os.path.getsize(png)
+
+            info["cohomap_png_bytes"] = stage("cohomap_figure", figure)
+
+        rates = result.rate_matrix
+        maps = stage("rate_maps", lambda: compute_rate_maps(rates))
+        info["rate_map_shape"] = list(np.shape(maps.maps)[1:])
+        info["rate_map_empty_bins"] = int(np.isnan(maps.maps[0]).sum())
+
+        def clear_geometry_cache() -> None:  # each grid-score call starts cold, as in a fresh process
+            cache_clear = getattr(getattr(gridscore_mod, "_annulus", None), "cache_clear", None)
+            if cache_clear is not None:
+                cache_clear()
+
+        # Like-for-like with the reference (which computes no shuffle threshold): no shuffles. First, so
+        # that it is the cold call.
+        none = GridScoreConfig(n_shuffles=0)
+        plain = stage("grid_scores_no_shuffles", lambda: compute_grid_scores(rates, maps, none))
+        clear_geometry_cache()
+        default = GridScoreConfig()
+        scores = stage("grid_scores", lambda: compute_grid_scores(rates, maps))
+        finite = scores.gridness[np.isfinite(scores.gridness)]
+        info["grid_scores"] = {
+            "n_units": int(scores.n_units),
+            "n_shuffles": int(default.n_shuffles),
+            "median": float(np.median(finite)) if finite.size else None,
+            "n_finite": int(finite.size),
+            "n_above_0.3": int((finite > 0.3).sum()),
+            "n_grid_cells": int(np.sum(scores.is_grid)),
+            "same_gridness_without_shuffles": bool(
+                np.allclose(plain.gridness, scores.gridness, equal_nan=True)
+            ),
+        }
+        info["ok"] = True
+    except BaseException as exc:  # part 1 stands even when part 2 fails
+        import traceback
+
+        info["error"] = f"{type(exc).__name__}: {exc}"
+        info["traceback"] = traceback.format_exc()[-4000:]
+    return info
 
 
 # --------------------------------------------------------------------------------------------- parent
@@ -279,6 +433,44 @@ def stage_rows(ref: dict, ours: dict) -> list[tuple[str, float | None, float | N
     ]
 
 
+def view_rows(ref: dict, ours: dict) -> list[tuple[str, float | None, float | None]]:
+    """Part 2 (decoding, CohoMap, grid scores): (label, reference, ours) rows; times in s, memory in GiB."""
+    r, o = ref.get("timings_s", {}), ours.get("timings_s", {})
+    rv, ov = ref.get("views") or {}, ours.get("views") or {}
+    rp, op = rv.get("stage_peak_rss_gib", {}), ov.get("stage_peak_rss_gib", {})
+    r_sh = (rv.get("grid_scores") or {}).get("n_shuffles", 0)
+    o_sh = (ov.get("grid_scores") or {}).get("n_shuffles")
+    o_sh = "default" if o_sh is None else o_sh
+
+    def peak(d: dict, keys: tuple[str, ...]) -> float | None:
+        vals = [d[k] for k in keys if d.get(k) is not None]
+        return max(vals) if vals else None
+
+    views_r = ("cohomap", "cohomap_figure", "rate_maps", "grid_scores")
+    views_o = ("cohomap", "cohomap_figure", "rate_maps", "grid_scores", "grid_scores_no_shuffles")
+    return [
+        ("decoding: circular coordinates (s)", r.get("decode"), o.get("decoding")),
+        ("CohoMap (s)", r.get("cohomap"), o.get("cohomap")),
+        ("CohoMap figure → PNG (s)", r.get("cohomap_figure"), o.get("cohomap_figure")),
+        ("rate maps, every unit (s)", r.get("rate_maps"), o.get("rate_maps")),
+        (f"grid scores, shuffles {r_sh} / {o_sh} (s)", r.get("grid_scores"), o.get("grid_scores")),
+        ("grid scores, no shuffles on both (s)", r.get("grid_scores"), o.get("grid_scores_no_shuffles")),
+        ("decoding + views (s)", _sum(r, VIEW_STAGES_REF), _sum(o, VIEW_STAGES_OURS)),
+        ("total incl. decoding + views (s)", r.get("total_views"), o.get("total_views")),
+        ("peak RSS during decoding (GiB)", rp.get("decode"), op.get("decoding")),
+        ("peak RSS during views (GiB)", peak(rp, views_r), peak(op, views_o)),
+        (
+            "peak RSS incl. decoding + views (GiB)",
+            ref.get("peak_rss_gib_all_runs") if rv.get("ok") else None,
+            ours.get("peak_rss_gib_all_runs") if ov.get("ok") else None,
+        ),
+    ]
+
+
+def _sum(d: dict, keys: tuple[str, ...]) -> float | None:
+    return sum(d[k] for k in keys) if all(k in d for k in keys) else None
+
+
 def _pairs(a: list, b: list) -> list[tuple[dict, dict]]:
     n = max(len(a), len(b))
     return [(a[i] if i < len(a) else {}, b[i] if i < len(b) else {}) for i in range(n)]
@@ -303,12 +495,28 @@ def print_report(report: dict) -> None:
             for key in ("traceback", "output"):
                 if side.get(key):
                     print(side[key])
+    for side in (ref, ours):
+        views = side.get("views") or {}
+        if views and not views.get("ok"):
+            print(f"\n!! {side.get('side')} decoding/views FAILED: {views.get('error')}")
+            if views.get("traceback"):
+                print(views["traceback"])
+    part = report.get("part", "all")
+    rows = stage_rows(ref, ours)
+    if part == "views":  # part 1's rows that part 2 builds on
+        keep = ("total, load→verdict (s)", "peak RSS (GiB)")
+        rows = [row for row in rows if row[0] in keep]
     print()
     print(f"{'stage':40s} {'reference':>10s} {'ours':>10s} {'ref/ours':>9s}")
     print("-" * 72)
-    for label, a, b in stage_rows(ref, ours):
+    for label, a, b in rows:
         q = ratio(a, b)
         print(f"{label:40s} {fmt(a)} {fmt(b)} {'' if q is None else f'{q:8.1f}x':>9s}")
+    if part in ("views", "all"):
+        print("-" * 72)
+        for label, a, b in view_rows(ref, ours):
+            q = ratio(a, b)
+            print(f"{label:40s} {fmt(a)} {fmt(b)} {'' if q is None else f'{q:8.1f}x':>9s}")
     print("-" * 72)
     if ours.get("ok"):
         rd = report["readings"]["ours"]
@@ -329,6 +537,18 @@ def print_report(report: dict) -> None:
     ]
     if kept:
         print("bins kept by the speed filter: " + ", ".join(kept))
+    for name, side in (("reference", ref), ("ours", ours)):
+        views = side.get("views") or {}
+        if views.get("ok"):
+            g = views.get("grid_scores", {})
+            med = g.get("median")
+            grid = f", {g['n_grid_cells']} grid cells by shuffle threshold" if "n_grid_cells" in g else ""
+            print(
+                f"{name:9s} views: decoded {views.get('decoded_shape')}, "
+                f"rate maps {views.get('rate_map_shape')} bins, gridness median "
+                f"{'—' if med is None else f'{med:.2f}'} ({g.get('n_above_0.3')}/{g.get('n_units')} > 0.3; "
+                f"{g.get('n_shuffles')} shuffles{grid})"
+            )
     if report.get("ratios"):
         q = report["ratios"]
         parts = [f"{k} {v:.1f}x" for k, v in q.items() if v is not None]
@@ -361,12 +581,19 @@ def main(argv: list[str] | None = None) -> int:
         default=1,
         help="analyses per child process; runs after the first are reported as warm (default: 1)",
     )
+    p.add_argument(
+        "--part",
+        choices=("tda", "views", "all"),
+        default="all",
+        help="tda: load → verdict; views: decoding, CohoMap and grid scores (the TDA they need runs too, "
+        "its rows are not shown); all: both (default: %(default)s)",
+    )
     p.add_argument("--child", choices=["ours"], help=argparse.SUPPRESS)
     p.add_argument("--data", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
 
     if args.child == "ours":
-        record = child_ours(args.data, args.repeat)
+        record = child_ours(args.data, args.repeat, args.part)
         sys.stdout.flush()
         print(MARK + json.dumps(record), flush=True)
         return 0
@@ -382,6 +609,7 @@ def main(argv: list[str] | None = None) -> int:
             "python": sys.version.split()[0],
         },
         "settings": OURS_SETTINGS,
+        "part": args.part,
         "ours": None,
         "reference": None,
     }
@@ -397,6 +625,8 @@ def main(argv: list[str] | None = None) -> int:
                 data["path"],
                 "--repeat",
                 str(args.repeat),
+                "--part",
+                args.part,
             ],
             args.timeout,
             "ours",
@@ -408,7 +638,14 @@ def main(argv: list[str] | None = None) -> int:
             report["reference_skipped"] = why
         else:
             report["reference"] = run_child(
-                [args.reference_python, str(REFERENCE_RUNNER), data["path"], str(args.repeat)],
+                [
+                    args.reference_python,
+                    str(REFERENCE_RUNNER),
+                    data["path"],
+                    str(args.repeat),
+                    "--part",
+                    args.part,
+                ],
                 args.timeout,
                 "reference",
             )
@@ -423,6 +660,16 @@ def main(argv: list[str] | None = None) -> int:
             "process wall": ratio(ref.get("process_wall_s"), ours.get("process_wall_s")),
             "peak RSS": ratio(ref.get("peak_rss_gib"), ours.get("peak_rss_gib")),
         }
+        if (ref.get("views") or {}).get("ok") and (ours.get("views") or {}).get("ok"):
+            report["ratios"].update(
+                {
+                    "time decoding + views": ratio(_sum(rt, VIEW_STAGES_REF), _sum(ot, VIEW_STAGES_OURS)),
+                    "time total incl. views": ratio(rt.get("total_views"), ot.get("total_views")),
+                    "peak RSS incl. views": ratio(
+                        ref.get("peak_rss_gib_all_runs"), ours.get("peak_rss_gib_all_runs")
+                    ),
+                }
+            )
         if ref.get("warm_runs") and ours.get("warm_runs"):
             report["ratios"]["time warm analysis"] = ratio(
                 ref["warm_runs"][-1].get("total"), ours["warm_runs"][-1].get("total")
@@ -432,7 +679,12 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(report, indent=1))
         print(f"\nfigures written to {args.json}")
-    failed = [s for s in (report["ours"], report["reference"]) if s is not None and not s.get("ok")]
+    failed = [
+        s
+        for s in (report["ours"], report["reference"])
+        if s is not None
+        and (not s.get("ok") or (args.part != "tda" and not (s.get("views") or {}).get("ok")))
+    ]
     return 1 if failed else 0
 
 

@@ -1,0 +1,232 @@
+"""The main window: the wizard's step list, its pages, the progress bar with Cancel, and the log."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QMainWindow,
+    QMessageBox,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QStackedWidget,
+    QWidget,
+)
+
+from canns_gui.pages.import_page import ImportPage, load_file, make_demo
+from canns_gui.session import Session
+from canns_gui.tasks import TaskRunner
+from core import __version__
+
+
+class LogPanel(QPlainTextEdit):
+    """Time-stamped messages of what ran, how long it took, and what went wrong."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setReadOnly(True)
+        self.setMaximumBlockCount(2000)
+
+    def __call__(self, message: str) -> None:
+        self.appendPlainText(f"{time.strftime('%H:%M:%S')}  {message}")
+
+
+class MainWindow(QMainWindow):
+    """Import → Preprocess → TDA → Decode → Views, and Simulate."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setWindowTitle(f"canns-gui {__version__}")
+        self.session = Session(self)
+        self.runner = TaskRunner(self)
+        self.log = LogPanel()
+        self._on_done: dict[str, Callable[[Any], None]] = {}
+        self._started: dict[str, float] = {}
+
+        self.pages = self._make_pages()
+        self.steps = QListWidget()
+        self.steps.addItems([page.title for page in self.pages])
+        self.steps.setFixedWidth(160)
+        self.stack = QStackedWidget()
+        for page in self.pages:
+            self.stack.addWidget(page)
+        self.steps.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.steps.setCurrentRow(0)
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.addWidget(self.steps)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+        self._make_status_bar()
+        dock = QDockWidget("Log", self)
+        dock.setObjectName("log")
+        dock.setWidget(self.log)
+        self.addDockWidget(Qt.BottomDockWidgetArea, dock)
+        self._make_menus()
+
+        self.runner.started.connect(self._task_started)
+        self.runner.progress.connect(self._task_progress)
+        self.runner.finished.connect(self._task_finished)
+        self.runner.failed.connect(self._task_failed)
+        self.runner.cancelled.connect(self._task_cancelled)
+        self.resize(1280, 820)
+        self.log("ready")
+
+    # construction ------------------------------------------------------------------------------------
+    def _make_pages(self) -> list:
+        from canns_gui.pages.analysis_pages import DecodePage, PreprocessPage, TdaPage
+        from canns_gui.pages.simulate_page import SimulatePage
+        from canns_gui.pages.views_page import ViewsPage
+
+        self.import_page = ImportPage(self.session, self, self.log)
+        self.import_page.request_open.connect(self.open_recording)
+        return [
+            self.import_page,
+            PreprocessPage(self.session, self, self.log),
+            TdaPage(self.session, self, self.log),
+            DecodePage(self.session, self, self.log),
+            ViewsPage(self.session, self, self.log),
+            SimulatePage(self.session, self, self.log),
+        ]
+
+    def _make_status_bar(self) -> None:
+        bar = QWidget()
+        layout = QHBoxLayout(bar)
+        layout.setContentsMargins(4, 0, 4, 0)
+        self.stage_label = QLabel("idle")
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(False)
+        self.eta_label = QLabel("")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        layout.addWidget(self.stage_label, 2)
+        layout.addWidget(self.progress, 3)
+        layout.addWidget(self.eta_label)
+        layout.addWidget(self.cancel_button)
+        self.statusBar().addPermanentWidget(bar, 1)
+
+    def _make_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        actions = [
+            ("&Open recording…", QKeySequence.Open, self.import_page.choose_file),
+            ("Open &demo recording", None, lambda: self.open_recording(":demo:")),
+            ("&Quit", QKeySequence.Quit, self.close),
+        ]
+        for text, shortcut, slot in actions:
+            action = QAction(text, self)
+            if shortcut is not None:
+                action.setShortcut(shortcut)
+            action.triggered.connect(slot)
+            file_menu.addAction(action)
+
+    # running work ------------------------------------------------------------------------------------
+    def run(self, name: str, fn, on_done: Callable[[Any], None]) -> bool:
+        """Start ``fn(progress, cancel)`` on a worker; ``on_done(result)`` runs on the GUI thread."""
+        if self.runner.busy:
+            QMessageBox.information(
+                self, "Busy", f"'{self.runner.current}' is still running. Wait for it or press Cancel first."
+            )
+            return False
+        self._on_done[name] = on_done
+        return self.runner.start(name, fn)
+
+    @property
+    def busy(self) -> bool:
+        return self.runner.busy
+
+    def cancel(self) -> None:
+        if self.runner.busy:
+            self.log(f"cancelling {self.runner.current}…")
+            self.stage_label.setText(f"cancelling {self.runner.current}…")
+            self.runner.cancel()
+
+    def open_recording(self, path: str) -> None:
+        fn = make_demo() if path == ":demo:" else load_file(path)
+
+        def done(loaded) -> None:
+            self.session.set_loaded(loaded)
+            if path != ":demo:":
+                self.import_page.remember(path)
+            self.log(f"loaded {loaded.label}: {loaded.recording.describe()}")
+            for warning in loaded.warnings:
+                self.log(f"warning: {warning}")
+
+        self.run("load", fn, done)
+
+    def _task_started(self, name: str) -> None:
+        self._started[name] = time.monotonic()
+        self.stage_label.setText(name)
+        self.progress.setValue(0)
+        self.cancel_button.setEnabled(True)
+        self.log(f"{name}: started")
+
+    def _task_progress(self, name: str, fraction: float, message: str, eta_s: float) -> None:
+        self.stage_label.setText(f"{name}: {message}")
+        self.progress.setValue(int(1000 * fraction))
+        self.eta_label.setText("" if math.isnan(eta_s) else f"~{eta_s:.0f} s left")
+
+    def _task_ended(self, name: str, text: str) -> None:
+        elapsed = time.monotonic() - self._started.pop(name, time.monotonic())
+        self.cancel_button.setEnabled(False)
+        self.eta_label.setText("")
+        self.stage_label.setText(text)
+        self.log(f"{name}: {text} ({elapsed:.1f} s)")
+
+    def _task_finished(self, name: str, result: object) -> None:
+        self.progress.setValue(1000)
+        self._task_ended(name, "done")
+        callback = self._on_done.pop(name, None)
+        if callback is not None:
+            try:
+                callback(result)
+            except Exception as exc:  # showing a result must never take the window down
+                self._show_error(name, f"{type(exc).__name__}: {exc}", "")
+
+    def _task_failed(self, name: str, message: str, details: str) -> None:
+        self._on_done.pop(name, None)
+        self.progress.setValue(0)
+        self._task_ended(name, "failed")
+        self._show_error(name, message, details)
+
+    def _task_cancelled(self, name: str) -> None:
+        self._on_done.pop(name, None)
+        self.progress.setValue(0)
+        self._task_ended(name, "cancelled")
+
+    def _show_error(self, name: str, message: str, details: str) -> None:
+        self.log(f"{name} failed: {message}")
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Warning)
+        box.setWindowTitle(f"{name.capitalize()} failed")
+        box.setText(message)
+        box.setInformativeText("Nothing loaded or computed before was lost.")
+        if details:
+            box.setDetailedText(details)
+        box.setObjectName("error_dialog")
+        box.open()
+
+    # closing ---------------------------------------------------------------------------------------
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        if self.runner.busy:
+            answer = QMessageBox.question(
+                self, "Quit", f"'{self.runner.current}' is still running. Cancel it and quit?"
+            )
+            if answer != QMessageBox.Yes:
+                event.ignore()
+                return
+            self.runner.cancel()
+            self.runner.wait(30.0)
+        event.accept()

@@ -1,0 +1,274 @@
+"""Preprocess, TDA and Decode: parameter forms, a Run button each, and live previews of the results."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
+
+from canns_gui.forms import ConfigForm
+from canns_gui.pages.base import Page
+from core.pipeline import PRESETS
+from core.progress import Reporter
+
+DIM_PENS = ((76, 114, 176), (221, 132, 82), (85, 168, 104))
+
+
+class StagePage(Page):
+    """A page that edits some config sections and runs one stage of the staged analysis."""
+
+    stage = ""
+    sections: tuple[str, ...] = ()
+    run_label = "Run"
+
+    def __init__(self, session, window, log) -> None:
+        super().__init__(session, window, log)
+        self.window = window
+        row = QHBoxLayout()
+        self.controls = QVBoxLayout()
+        self.forms = {}
+        for section in self.sections:
+            form = ConfigForm(getattr(session.config, section), section.replace("_", " ").capitalize())
+            session.bind(section, form)
+            self.forms[section] = form
+            self.controls.addWidget(form)
+        self.run_button = QPushButton(self.run_label)
+        self.run_button.clicked.connect(self.start)
+        self.controls.addWidget(self.run_button)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.controls.addWidget(self.status)
+        self.controls.addStretch(1)
+        holder = QWidget()
+        holder.setLayout(self.controls)
+        scroll = QScrollArea()
+        scroll.setWidget(holder)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        scroll.setFixedWidth(470)
+        row.addWidget(scroll)
+        self.results_area = QVBoxLayout()
+        row.addLayout(self.results_area, 1)
+        self.body.addLayout(row, 1)
+        session.config_changed.connect(self.update_banner)
+        session.recording_changed.connect(self.clear)
+        session.result_changed.connect(lambda stage: self.update_banner())
+
+    def compute(self, analysis, config, report: Reporter):
+        """Worker-thread work of this page; returns what :meth:`show_result` displays."""
+        raise NotImplementedError
+
+    def show_result(self, value) -> None:
+        raise NotImplementedError
+
+    def clear(self) -> None:
+        self.status.setText("")
+        self.update_banner()
+
+    def start(self) -> None:
+        analysis, config = self.session.analysis, self.session.config
+        if analysis is None:
+            self.show_banner("Load a recording first (Import page).")
+            return
+        key = analysis.key(self.stage, config)
+        page = self
+
+        def work(progress, cancel):
+            return page.compute(analysis, config, Reporter(progress, cancel))
+
+        def done(value) -> None:
+            self.session.store(self.stage, key, value)
+            self.show_result(value)
+
+        self.window.run(self.title.lower(), work, done)
+
+    def update_banner(self) -> None:
+        if self.session.analysis is None:
+            self.show_banner("")
+        elif self.session.is_stale(self.stage):
+            self.show_banner("Parameters changed since these results were computed: press “Run” to update.")
+        else:
+            self.show_banner("")
+
+
+class PreprocessPage(StagePage):
+    title = "Preprocess"
+    stage = "preprocess"
+    sections = ("preprocess",)
+    run_label = "Compute rate matrix"
+    help_text = (
+        "Spike trains become a rate matrix: bins of dt (s), Gaussian smoothing (s), and only bins where the "
+        "animal moves faster than the speed threshold (cm/s). A preset fills every page's parameters; values "
+        "you typed are kept."
+    )
+
+    def __init__(self, session, window, log) -> None:
+        super().__init__(session, window, log)
+        preset_row = QHBoxLayout()
+        preset_row.addWidget(QLabel("Preset"))
+        self.preset = QComboBox()
+        self.preset.addItems(PRESETS)
+        preset_row.addWidget(self.preset, 1)
+        apply = QPushButton("Apply")
+        apply.clicked.connect(self.apply_preset)
+        preset_row.addWidget(apply)
+        self.controls.insertLayout(0, preset_row)
+        plot = pg.PlotItem()
+        plot.setLabel("bottom", "time (kept bins)", units="s")
+        plot.setLabel("left", "unit")
+        self.image = pg.ImageView(view=plot)
+        self.image.ui.roiBtn.hide()
+        self.image.ui.menuBtn.hide()
+        self.image.view.setAspectLocked(False)
+        self.results_area.addWidget(QLabel("Rate matrix, first 60 s of kept bins (colour: Hz)"))
+        self.results_area.addWidget(self.image, 1)
+
+    def apply_preset(self) -> None:
+        kept = self.session.apply_preset(self.preset.currentText())
+        message = f"preset {self.preset.currentText()} applied"
+        if kept:
+            message += "; kept your values for " + ", ".join(kept)
+        self.status.setText(message)
+        self.log(message)
+
+    def compute(self, analysis, config, report):
+        return analysis.rates(config, report)
+
+    def show_result(self, rm) -> None:
+        n = min(rm.n_bins, int(60 / rm.config.dt_s))
+        dt = rm.config.dt_s
+        self.image.setImage(rm.rates[:n], autoLevels=True, scale=(dt, 1.0))  # (x = time, y = unit)
+        self.status.setText(
+            f"{rm.n_bins:,} bins × {rm.rates.shape[1]} units kept "
+            f"({rm.kept_fraction:.0%} of {rm.n_bins_total:,}); {rm.rates.nbytes / 1e6:.0f} MB float32"
+        )
+
+
+class TdaPage(StagePage):
+    title = "TDA"
+    stage = "significance"
+    sections = ("point_cloud", "persistence", "significance")
+    run_label = "Compute barcode"
+    help_text = (
+        "Point cloud (Gardner et al. 2022): active bins, PCA, fuzzy downsampling, −log fuzzy membership "
+        "distance; then persistent homology. Significance: lifetime-gap rule, or shuffles when set > 0."
+    )
+
+    def __init__(self, session, window, log) -> None:
+        super().__init__(session, window, log)
+        self.verdict = QLabel("")
+        self.verdict.setStyleSheet("font-size: 15px; font-weight: bold;")
+        self.verdict.setWordWrap(True)
+        self.cloud_plot = pg.PlotWidget(title="Point cloud (PC1 × PC2)")
+        self.cloud_plot.setLabel("bottom", "PC1")
+        self.cloud_plot.setLabel("left", "PC2")
+        self.barcode_plot = pg.PlotWidget(title="Barcode")
+        self.barcode_plot.setLabel("bottom", "filtration value (−log membership)")
+        self.barcode_plot.getAxis("left").setTicks([[]])
+        plots = QHBoxLayout()
+        plots.addWidget(self.cloud_plot, 1)
+        plots.addWidget(self.barcode_plot, 1)
+        self.results_area.addWidget(self.verdict)
+        self.results_area.addLayout(plots, 1)
+
+    def compute(self, analysis, config, report):
+        significance = analysis.significance(config, report)
+        return analysis.cloud(config), analysis.persistence(config), significance
+
+    def show_result(self, value) -> None:
+        cloud, pers, sig = value
+        self.verdict.setText(f"Verdict: {sig.verdict} — {sig.evidence}")
+        self.cloud_plot.clear()
+        self.cloud_plot.plot(
+            cloud.points[:, 0],
+            cloud.points[:, 1],
+            pen=None,
+            symbol="o",
+            symbolSize=4,
+            symbolBrush=(76, 114, 176, 160),
+            symbolPen=None,
+        )
+        draw_barcode(self.barcode_plot, pers, sig)
+        self.status.setText(
+            f"{cloud.points.shape[0]} points; backend {pers.backend}, Z/{pers.coeff}; "
+            f"filtration cut at {pers.threshold:.2f}"
+        )
+
+
+def draw_barcode(plot: pg.PlotWidget, pers, sig, max_bars: int = 40) -> None:
+    """Bars of H1 (and H2), longest first; significant bars thick, the rest thin."""
+    plot.clear()
+    row = 0
+    for dim in range(1, len(pers.diagrams)):
+        dgm = pers.diagrams[dim]
+        end = pers.threshold_h2 if dim == 2 else pers.threshold
+        life = np.minimum(dgm[:, 1], end) - dgm[:, 0]
+        order = np.argsort(-life)[:max_bars]
+        n_sig = sig.significant.get(f"h{dim}", 0) if sig else 0
+        for rank, i in enumerate(order):
+            birth, death = dgm[i, 0], min(dgm[i, 1], end)
+            width = 4 if rank < n_sig else 1.5
+            plot.plot([birth, death], [row, row], pen=pg.mkPen(DIM_PENS[dim], width=width))
+            row -= 1
+        label = pg.TextItem(f"H{dim}: {n_sig} significant", color=DIM_PENS[dim], anchor=(0, 1))
+        label.setPos(0, row + 0.5)
+        plot.addItem(label)
+        row -= 3
+
+
+class DecodePage(StagePage):
+    title = "Decode"
+    stage = "decoding"
+    sections = ("decoding",)
+    run_label = "Decode phases"
+    help_text = (
+        "Circular coordinates from the significant H1 classes (radians), extended to every time bin; a torus "
+        "is aligned to its lattice. With head direction recorded, the agreement is measured."
+    )
+
+    def __init__(self, session, window, log) -> None:
+        super().__init__(session, window, log)
+        self.metrics = QLabel("")
+        self.metrics.setWordWrap(True)
+        self.phase_plot = pg.PlotWidget(title="Decoded phases (first 120 s)")
+        self.phase_plot.setLabel("bottom", "time", units="s")
+        self.phase_plot.setLabel("left", "phase", units="rad")
+        self.phase_plot.addLegend()
+        self.results_area.addWidget(self.metrics)
+        self.results_area.addWidget(self.phase_plot, 1)
+
+    def compute(self, analysis, config, report):
+        return analysis.decoding(config, report)
+
+    def show_result(self, dec) -> None:
+        self.phase_plot.clear()
+        if dec is None:
+            self.metrics.setText("Nothing to decode: no significant circle (verdict 'none').")
+            return
+        window = dec.t < dec.t[0] + 120
+        for c in range(dec.n_circles):
+            self.phase_plot.plot(
+                dec.t[window],
+                dec.theta[window, c],
+                pen=None,
+                symbol="o",
+                symbolSize=2,
+                symbolBrush=DIM_PENS[c],
+                symbolPen=None,
+                name=f"θ{c + 1}",
+            )
+        if dec.hd is not None:
+            self.phase_plot.plot(
+                dec.t[window], dec.hd[window], pen=pg.mkPen((120, 120, 120), width=1), name="hd"
+            )
+        text = [f"{dec.n_circles} circle(s) decoded for {dec.theta.shape[0]:,} bins"]
+        if dec.torus_angle_deg is not None:
+            text.append(f"torus axis angle {dec.torus_angle_deg:.1f}°")
+        hd = dec.metrics.get("head_direction")
+        if hd:
+            text.append(
+                f"head direction: circular correlation {hd['circular_correlation']:.3f}, "
+                f"median error {hd['median_error_deg']:.1f}°"
+            )
+        self.metrics.setText("; ".join(text))

@@ -1,0 +1,37 @@
+"""What every page shares: access to the session, the task runner, the log, and a stale-result banner."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from canns_gui.session import Session
+from canns_gui.tasks import TaskRunner
+
+
+class Page(QWidget):
+    """A wizard page: a title, a help text, a banner for stale results, then the page's own content."""
+
+    title = ""
+    help_text = ""
+
+    def __init__(self, session: Session, runner: TaskRunner, log) -> None:
+        super().__init__()
+        self.session, self.runner, self.log = session, runner, log
+        outer = QVBoxLayout(self)
+        heading = QLabel(f"<h2>{self.title}</h2>")
+        helper = QLabel(self.help_text)
+        helper.setWordWrap(True)
+        helper.setStyleSheet("color: palette(mid);")
+        self.banner = QLabel()
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet("background: #fff3cd; color: #664d03; padding: 6px; border-radius: 4px;")
+        self.banner.hide()
+        outer.addWidget(heading)
+        outer.addWidget(helper)
+        outer.addWidget(self.banner)
+        self.body = QVBoxLayout()
+        outer.addLayout(self.body, 1)
+
+    def show_banner(self, text: str) -> None:
+        self.banner.setText(text)
+        self.banner.setVisible(bool(text))

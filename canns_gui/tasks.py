@@ -1,0 +1,141 @@
+"""Running core stages off the GUI thread: one task at a time, with progress, ETA, cancel and error capture.
+
+A task is a plain function ``fn(progress, cancel) -> result``; it runs on Qt's global thread pool, and its
+signals reach the GUI thread through queued connections, so widgets are only touched there.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from core.errors import AsaError, Cancelled
+
+TaskFunction = Callable[[Callable[[float, str], None], Callable[[], bool]], Any]
+
+
+class _Signals(QObject):
+    progress = Signal(float, str)
+    finished = Signal(object)
+    failed = Signal(str, str)
+    cancelled = Signal()
+
+
+class _Runnable(QRunnable):
+    def __init__(self, fn: TaskFunction, signals: _Signals, cancel_event: threading.Event) -> None:
+        super().__init__()
+        self.setAutoDelete(True)
+        self.fn = fn
+        self.signals = signals
+        self.cancel_event = cancel_event
+
+    def run(self) -> None:  # worker thread
+        try:
+            result = self.fn(self.signals.progress.emit, self.cancel_event.is_set)
+        except Cancelled:
+            self.signals.cancelled.emit()
+        except AsaError as exc:
+            self.signals.failed.emit(str(exc), "")
+        except MemoryError:
+            self.signals.failed.emit(
+                "The computer ran out of memory. Try fewer active bins or points, a shorter recording, "
+                "or close other programs.",
+                traceback.format_exc(),
+            )
+        except Exception as exc:  # a bug or an unexpected library error: say it, keep the app alive
+            self.signals.failed.emit(f"{type(exc).__name__}: {exc}", traceback.format_exc())
+        else:
+            if self.cancel_event.is_set():
+                self.signals.cancelled.emit()
+            else:
+                self.signals.finished.emit(result)
+
+
+class TaskRunner(QObject):
+    """Starts named tasks one at a time and relays their progress (with an ETA in seconds) to the GUI."""
+
+    started = Signal(str)
+    progress = Signal(str, float, str, float)  # name, fraction, message, eta_s (nan if unknown)
+    finished = Signal(str, object)
+    failed = Signal(str, str, str)  # name, message, details
+    cancelled = Signal(str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.pool = QThreadPool.globalInstance()
+        self._name: str | None = None
+        self._cancel = threading.Event()
+        self._signals: _Signals | None = None
+        self._started_at = 0.0
+        self._done = threading.Event()
+        self._done.set()
+
+    @property
+    def busy(self) -> bool:
+        return self._name is not None
+
+    @property
+    def current(self) -> str | None:
+        return self._name
+
+    def start(self, name: str, fn: TaskFunction) -> bool:
+        """Run ``fn`` on a worker thread; False (and nothing started) while another task runs."""
+        if self.busy:
+            return False
+        self._name = name
+        self._cancel = threading.Event()
+        self._done.clear()
+        signals = _Signals()
+        signals.progress.connect(self._on_progress)
+        signals.finished.connect(self._on_finished)
+        signals.failed.connect(self._on_failed)
+        signals.cancelled.connect(self._on_cancelled)
+        self._signals = signals
+        self._started_at = time.monotonic()
+        self.started.emit(name)
+        self.pool.start(_Runnable(self._wrap(fn), signals, self._cancel))
+        return True
+
+    def _wrap(self, fn: TaskFunction) -> TaskFunction:
+        def run(progress, cancel):
+            try:
+                return fn(progress, cancel)
+            finally:
+                self._done.set()
+
+        return run
+
+    def cancel(self) -> None:
+        """Ask the running task to stop; stages check it at least every second or so."""
+        self._cancel.set()
+
+    def wait(self, timeout_s: float = 30.0) -> bool:
+        """Block until the running task's function returned (for shutdown only); True if it did."""
+        return self._done.wait(timeout_s)
+
+    def _finish(self) -> str:
+        name = self._name or ""
+        self._name = None
+        self._signals = None
+        return name
+
+    def _on_progress(self, fraction: float, message: str) -> None:
+        if self._name is None:
+            return
+        elapsed = time.monotonic() - self._started_at
+        eta = elapsed * (1 - fraction) / fraction if 0.02 < fraction < 1 else float("nan")
+        self.progress.emit(self._name, fraction, message, eta)
+
+    def _on_finished(self, result: object) -> None:
+        self.finished.emit(self._finish(), result)
+
+    def _on_failed(self, message: str, details: str) -> None:
+        self.failed.emit(self._finish(), message, details)
+
+    def _on_cancelled(self) -> None:
+        self.cancelled.emit(self._finish())
