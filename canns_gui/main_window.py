@@ -5,12 +5,15 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from platformdirs import user_data_dir
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -24,9 +27,11 @@ from PySide6.QtWidgets import (
 )
 
 from canns_gui.pages.import_page import ImportPage, load_file, make_demo
+from canns_gui.project import SUFFIX, load_project, save_project
 from canns_gui.session import Session
 from canns_gui.tasks import TaskRunner
 from core import __version__
+from core.errors import AsaError
 
 
 class LogPanel(QPlainTextEdit):
@@ -123,6 +128,8 @@ class MainWindow(QMainWindow):
         actions = [
             ("&Open recording…", QKeySequence.Open, self.import_page.choose_file),
             ("Open &demo recording", None, lambda: self.open_recording(":demo:")),
+            ("Open &project…", None, self.choose_project),
+            ("&Save project…", QKeySequence.Save, self.choose_save_project),
             ("&Quit", QKeySequence.Quit, self.close),
         ]
         for text, shortcut, slot in actions:
@@ -153,18 +160,86 @@ class MainWindow(QMainWindow):
             self.stage_label.setText(f"cancelling {self.runner.current}…")
             self.runner.cancel()
 
-    def open_recording(self, path: str) -> None:
+    def open_recording(self, path: str, then: Callable[[], None] | None = None) -> None:
+        """Load ``path`` (or ":demo:") on a worker; on success replace the recording and call ``then``."""
         fn = make_demo() if path == ":demo:" else load_file(path)
 
         def done(loaded) -> None:
+            loaded.source = path
             self.session.set_loaded(loaded)
             if path != ":demo:":
                 self.import_page.remember(path)
             self.log(f"loaded {loaded.label}: {loaded.recording.describe()}")
             for warning in loaded.warnings:
                 self.log(f"warning: {warning}")
+            if then is not None:
+                then()
 
         self.run("load", fn, done)
+
+    # projects ----------------------------------------------------------------------------------------
+    def choose_save_project(self) -> None:
+        if self.session.loaded is None:
+            QMessageBox.information(self, "Save project", "Load a recording first.")
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save project", "analysis" + SUFFIX, f"Projects (*{SUFFIX})"
+        )
+        if path:
+            self.save_project(Path(path))
+
+    def save_project(self, path: Path) -> Path:
+        loaded = self.session.loaded
+        rec = loaded.recording
+        saved = save_project(path, loaded.source, rec.sha256, self.session.config, list(self.session.results))
+        self.log(f"project saved to {saved}")
+        return saved
+
+    def autosave(self) -> None:
+        """Keep the last state in the user's data folder, to survive a crash."""
+        if self.session.loaded is None:
+            return
+        folder = Path(user_data_dir("canns-gui", appauthor=False))
+        folder.mkdir(parents=True, exist_ok=True)
+        rec = self.session.loaded.recording
+        save_project(
+            folder / f"autosave{SUFFIX}",
+            self.session.loaded.source,
+            rec.sha256,
+            self.session.config,
+            list(self.session.results),
+        )
+
+    def choose_project(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open project", str(Path.home()), f"Projects (*{SUFFIX})")
+        if path:
+            self.open_project(Path(path))
+
+    def open_project(self, path: Path) -> None:
+        """Reload the input, restore every parameter, and rerun the recorded stages (cached when possible)."""
+        try:
+            source, sha256, config, stages = load_project(path)
+        except AsaError as exc:
+            self._show_error("open project", str(exc), "")
+            return
+
+        def restore() -> None:
+            rec = self.session.recording
+            if sha256 and rec.sha256 and sha256 != rec.sha256:
+                self.log(f"warning: {source} changed since the project was saved (sha256 differs)")
+            for section, form in self.session.forms.items():
+                form.set_config(getattr(config, section), respect_user=False)
+            self.session.set_config(config)
+            self._rerun([p for p in self.pages if getattr(p, "stage", None) in stages])
+
+        self.log(f"opening project {path}")
+        self.open_recording(source or ":demo:", then=restore)
+
+    def _rerun(self, pages: list) -> None:
+        if not pages:
+            return
+        first, rest = pages[0], pages[1:]
+        first.start(then=lambda: self._rerun(rest))
 
     def _task_started(self, name: str) -> None:
         self._started[name] = time.monotonic()
@@ -194,6 +269,8 @@ class MainWindow(QMainWindow):
                 callback(result)
             except Exception as exc:  # showing a result must never take the window down
                 self._show_error(name, f"{type(exc).__name__}: {exc}", "")
+        if name != "load":
+            self.autosave()
 
     def _task_failed(self, name: str, message: str, details: str) -> None:
         self._on_done.pop(name, None)

@@ -23,6 +23,7 @@ class Loaded:
     recording: Recording
     warnings: list[str] = field(default_factory=list)
     label: str = ""
+    source: str = ""  # what was opened: a path, or ":demo:"
 
 
 class Session(QObject):

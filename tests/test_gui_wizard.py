@@ -18,7 +18,8 @@ def wait_idle(qtbot, window, timeout_s=300):
 
 @pytest.fixture
 def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # QSettings stays in the test's folder
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # QSettings and autosave stay in
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))  # the test's folder
     w = MainWindow()
     qtbot.addWidget(w)
     w.show()
@@ -106,3 +107,34 @@ def test_cancel_stops_a_running_tda_and_leaves_the_app_usable(qtbot, window):
     wait_idle(qtbot, window)
     assert window.session.result("preprocess") is not None
     assert np.isfinite(window.session.result("preprocess").rates).all()
+
+
+@pytest.mark.slow
+def test_save_and_reopen_a_project_restores_parameters_and_results(qtbot, window, ring_file, tmp_path):
+    window.open_recording(ring_file)
+    wait_idle(qtbot, window)
+    preprocess, tda = window.pages[1], window.pages[2]
+    preprocess.preset.setCurrentText("hd")
+    preprocess.apply_preset()
+    tda.forms["point_cloud"].fields["n_points"].editor.setValue(450)
+    tda.start()
+    wait_idle(qtbot, window)
+    saved = window.save_project(tmp_path / "ring.canns.json")
+
+    fresh = MainWindow()
+    qtbot.addWidget(fresh)
+    fresh.open_project(saved)
+    qtbot.waitUntil(lambda: fresh.session.result("significance") is not None, timeout=300000)
+    wait_idle(qtbot, fresh)
+    assert fresh.session.config == window.session.config
+    assert fresh.session.config.point_cloud.n_points == 450
+    assert fresh.pages[2].forms["point_cloud"].fields["n_points"].editor.value() == 450
+    assert "ring" in fresh.pages[2].verdict.text()
+
+
+def test_a_broken_project_file_is_refused_with_a_message(window, tmp_path):
+    bad = tmp_path / "bad.canns.json"
+    bad.write_text("{ not json")
+    window.open_project(bad)
+    dialog = window.findChild(QMessageBox, "error_dialog")
+    assert dialog is not None and "bad.canns.json" in dialog.text()

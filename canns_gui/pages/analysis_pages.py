@@ -34,7 +34,7 @@ class StagePage(Page):
             self.forms[section] = form
             self.controls.addWidget(form)
         self.run_button = QPushButton(self.run_label)
-        self.run_button.clicked.connect(self.start)
+        self.run_button.clicked.connect(lambda: self.start())
         self.controls.addWidget(self.run_button)
         self.status = QLabel("")
         self.status.setWordWrap(True)
@@ -66,7 +66,8 @@ class StagePage(Page):
         self.status.setText("")
         self.update_banner()
 
-    def start(self) -> None:
+    def start(self, then=None) -> None:
+        """Run this page's stage on a worker; ``then()`` runs after its result is shown."""
         analysis, config = self.session.analysis, self.session.config
         if analysis is None:
             self.show_banner("Load a recording first (Import page).")
@@ -80,6 +81,8 @@ class StagePage(Page):
         def done(value) -> None:
             self.session.store(self.stage, key, value)
             self.show_result(value)
+            if then is not None:
+                then()
 
         self.window.run(self.title.lower(), work, done)
 
