@@ -3,6 +3,7 @@
     canns-asa run INPUT [--preset grid|hd|auto] [--maxdim 1|2] [--shuffles N] [--seed S] [--out DIR]
                         [--backend auto|ripser|canns-lib|ripser++] [--device cpu|gpu]
     canns-asa demo [--out DIR]
+    (both take --views all|none|cohomap,cohospace,pathcompare,fr,frm,gridscore)
 
 Progress goes to stderr. Exit codes: 0 success, 2 bad input or parameters (one line on stderr), 1 internal
 error (one line; ``--debug`` shows the traceback), 130 interrupted.
@@ -64,6 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--out", type=Path, default=None, help="output folder (default: ./asa-<input name>)")
         p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+        p.add_argument(
+            "--views",
+            default="all",
+            help="views to export: all (those the data support) or a comma list of "
+            "cohomap,cohospace,pathcompare,fr,frm,gridscore; 'none' for the barcode only",
+        )
 
     run = sub.add_parser("run", help="analyse a recording (.npz, .mat, .nwb)")
     run.add_argument("input", type=Path)
@@ -86,6 +93,8 @@ def config_from_args(args: argparse.Namespace) -> AnalysisConfig:
 
 
 def execute(args: argparse.Namespace) -> int:
+    from core.export_report import export_views, parse_views
+    from core.progress import Reporter
     from core.report import write_run_outputs
 
     progress = StderrProgress(args.quiet)
@@ -107,8 +116,14 @@ def execute(args: argparse.Namespace) -> int:
         print(f"warning: {w}", file=sys.stderr)
     progress(0.0, f"recording: {recording.describe()}")
     config = config_from_args(args)
-    result: AnalysisResult = run_analysis(recording, config, progress=progress, gpu=args.device == "gpu")
-    paths = write_run_outputs(out, recording, result, warnings)
+    device = args.device
+    reporter = Reporter(progress)
+    result: AnalysisResult = run_analysis(
+        recording, config, progress=reporter.sub(0.0, 0.8), gpu=device == "gpu"
+    )
+    views = [] if args.views.strip() == "none" else parse_views(args.views, result)
+    paths, view_metrics = export_views(recording, result, out, views, device, progress=reporter.sub(0.8, 1.0))
+    paths += write_run_outputs(out, recording, result, warnings, view_metrics)
     print(f"{result.verdict}: {result.significance.evidence}")
     print(f"wrote {len(paths)} files to {out}", file=sys.stderr)
     return 0

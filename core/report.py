@@ -68,8 +68,20 @@ def summary(recording: Recording, result: AnalysisResult, warnings: list[str]) -
         },
         "verdict": sig.verdict,
         "evidence": sig.evidence,
+        "decoding": decoding_summary(result),
         "warnings": warnings,
     }
+
+
+def decoding_summary(result: AnalysisResult) -> dict | None:
+    """Decoding metrics for summary.json: circles, torus axis angle (deg), head-direction agreement."""
+    dec = result.decoding
+    if dec is None:
+        return None
+    out = {"n_circles": dec.n_circles, "torus_axis_angle_deg": dec.torus_angle_deg}
+    if "head_direction" in dec.metrics:
+        out["head_direction"] = dec.metrics["head_direction"]
+    return out
 
 
 def _finite(x):
@@ -84,12 +96,19 @@ def _finite(x):
 
 
 def write_run_outputs(
-    out: Path, recording: Recording, result: AnalysisResult, warnings: list[str]
+    out: Path,
+    recording: Recording,
+    result: AnalysisResult,
+    warnings: list[str],
+    view_metrics: dict | None = None,
 ) -> list[Path]:
-    """Write summary.json, persistence.npz, barcode.png and barcode.svg into ``out`` (created)."""
+    """Write summary.json, persistence.npz, decoding.npz (if decoded) and the barcode figures into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     paths = []
-    data = _finite(summary(recording, result, warnings))
+    record = summary(recording, result, warnings)
+    if view_metrics is not None:
+        record["views"] = view_metrics
+    data = _finite(record)
     path = out / "summary.json"
     path.write_text(json.dumps(data, indent=2))
     paths.append(path)
@@ -106,7 +125,11 @@ def write_run_outputs(
     path = out / "persistence.npz"
     np.savez_compressed(path, **arrays)
     paths.append(path)
+    if result.decoding is not None:
+        path = out / "decoding.npz"
+        np.savez_compressed(path, **result.decoding.to_arrays())
+        paths.append(path)
     name = Path(recording.source).name if recording.source else "demo recording"
     fig = barcode_figure(pers, result.significance, title=f"{name}: {result.verdict}")
-    paths += save_figure(fig, out / "barcode")
+    paths += save_figure(fig, out / "barcode", ("png", "svg", "pdf"))
     return paths

@@ -83,3 +83,43 @@ def test_missing_field_names_it(tmp_path):
 def test_bad_option_exits_2():
     out = asa("run", "x.npz", "--maxdim", "5")
     assert out.returncode == 2
+
+
+@pytest.mark.slow
+def test_run_exports_decoding_gridscores_and_every_supported_view(tmp_path):
+    path = tmp_path / "grid.npz"
+    save_recording_npz(synthetic.grid_module(n_units=64, duration_s=600.0, seed=2), path)
+    out = asa("run", path, "--preset", "grid", "--out", tmp_path / "out")
+    assert out.returncode == 0, out.stderr
+    folder = tmp_path / "out"
+    with np.load(folder / "decoding.npz", allow_pickle=False) as npz:
+        assert npz["theta"].shape[1] == 2 and npz["theta"].shape[0] == npz["t"].shape[0]
+    header = (folder / "gridscores.csv").read_text().splitlines()[0].split(",")
+    assert header[:7] == [
+        "unit",
+        "gridness",
+        "spacing_cm",
+        "orientation_deg",
+        "field_size_cm",
+        "threshold",
+        "is_grid",
+    ]
+    for view in ("cohomap", "cohospace", "pathcompare", "fr", "frm", "gridscores"):
+        for suffix in ("png", "svg", "pdf", "npz", "json"):
+            assert (folder / f"{view}.{suffix}").exists(), f"{view}.{suffix}"
+        record = json.loads((folder / f"{view}.json").read_text())
+        assert len(record["input"]["sha256"]) == 64 and record["parameters"]
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["decoding"]["torus_axis_angle_deg"] == pytest.approx(60, abs=10)
+    assert summary["views"]["gridscore"]["n_grid_cells"] > 40
+    assert summary["views"]["cohomap"]["spacing_cm"] == pytest.approx(50, rel=0.1)
+
+
+def test_a_view_the_data_cannot_give_is_named(tmp_path):
+    path = tmp_path / "noise.npz"
+    rec = synthetic.independent_units(n_units=20, duration_s=120.0, seed=1)
+    rec.x = rec.y = None
+    save_recording_npz(rec, path)
+    out = asa("run", path, "--preset", "hd", "--views", "cohomap", "--out", tmp_path / "out")
+    assert out.returncode == 2
+    assert "cohomap" in out.stderr and "Traceback" not in out.stderr
