@@ -1,0 +1,772 @@
+"""Grid scores: spatial autocorrelograms, gridness with a per-unit shuffle threshold, spacing, orientation,
+field size, and grouping of grid cells into modules.
+
+Gridness follows the expanding-annulus method: Sargolini et al. (2006), Science 312:758; Langston et al.
+(2010), Science 328:1576; Brandon et al. (2011), Science 332:595. The autocorrelogram is rotated by 30, 60,
+90, 120 and 150°, each rotation is correlated (Pearson) with the original inside an annulus that excludes
+the central peak, and gridness = min(r60, r120) − max(r30, r90, r150), maximised over the outer radius.
+The shuffle null circularly shifts each unit's rates in time against the path by ≥ ``min_shift_s``
+(Langston et al. 2010 use ≥ 20 s); a unit is a grid cell when its gridness exceeds the 95th percentile of
+its own shuffled scores.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import Circle
+from scipy import fft, sparse
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.ndimage import maximum_filter
+
+from core.errors import ConfigError
+from core.preprocess import RateMatrix
+from core.progress import CancelCheck, ProgressCallback, Reporter
+from core.views.ratemaps import (
+    RateMapConfig,
+    RateMaps,
+    SpatialBinning,
+    compute_rate_maps,
+    draw_map,
+    maps_from_rates,
+    require_position,
+    spatial_binning,
+    unit_index,
+)
+
+ANGLES_DEG = (30.0, 60.0, 90.0, 120.0, 150.0)
+MIN_RING_PIXELS = 20
+
+
+@dataclass(frozen=True)
+class GridScoreConfig:
+    """Parameters of the grid scores.
+
+    n_shuffles: time-shift shuffles per unit (0: no threshold, no unit is called a grid cell).
+    min_shift_s: smallest circular shift of the rates against the path (s). percentile: of the shuffled
+    gridness, used as each unit's threshold. seed: of the shifts. min_overlap_bins: autocorrelogram lags
+    whose two copies of the map overlap in fewer valid bins are NaN. central_threshold: the central peak of
+    the autocorrelogram ends at the first radius where its radial mean falls below this value or reaches a
+    local minimum; that radius is the inner radius of the annulus. min_annulus_width_cm: narrowest annulus.
+    max_radius_fraction: largest outer radius, as a fraction of the shorter arena side. peak_threshold: an
+    autocorrelogram peak must exceed this correlation to count for spacing and orientation.
+    module_spacing_tolerance / module_orientation_tolerance_deg: relative spacing difference and orientation
+    difference (deg, mod 60) that count as one unit of distance when grid cells are clustered into modules
+    (average-linkage clusters cut at distance 1). batch_size: maps per FFT batch (memory vs speed).
+    n_threads: threads that compute the shuffles (0 = one per core, at most 8).
+    """
+
+    n_shuffles: int = field(
+        default=100, metadata={"min": 0, "max": 10000, "help": "time-shift shuffles per unit (threshold)"}
+    )
+    min_shift_s: float = field(
+        default=20.0, metadata={"unit": "s", "min": 0.0, "max": 3600.0, "help": "smallest shuffle shift"}
+    )
+    percentile: float = field(
+        default=95.0,
+        metadata={"unit": "%", "min": 50.0, "max": 100.0, "help": "shuffle percentile threshold"},
+    )
+    seed: int = field(default=0, metadata={"min": 0, "max": 2**31 - 1, "help": "random seed of the shifts"})
+    min_overlap_bins: int = field(
+        default=20, metadata={"min": 1, "max": 10000, "help": "fewest overlapping bins for a valid lag"}
+    )
+    central_threshold: float = field(
+        default=0.1,
+        metadata={"min": -1.0, "max": 1.0, "help": "correlation at which the central peak ends"},
+    )
+    min_annulus_width_cm: float = field(
+        default=10.0, metadata={"unit": "cm", "min": 0.0, "max": 200.0, "help": "narrowest annulus"}
+    )
+    max_radius_fraction: float = field(
+        default=0.6,
+        metadata={"min": 0.1, "max": 1.0, "help": "largest outer radius / shorter arena side"},
+    )
+    peak_threshold: float = field(
+        default=0.0, metadata={"min": -1.0, "max": 1.0, "help": "least correlation of a counted peak"}
+    )
+    module_spacing_tolerance: float = field(
+        default=0.15,
+        metadata={"min": 0.01, "max": 2.0, "help": "relative spacing difference within a module"},
+    )
+    module_orientation_tolerance_deg: float = field(
+        default=7.5,
+        metadata={"unit": "deg", "min": 0.5, "max": 30.0, "help": "orientation difference within a module"},
+    )
+    batch_size: int = field(default=64, metadata={"min": 1, "max": 4096, "help": "maps per batch (memory)"})
+    n_threads: int = field(
+        default=0, metadata={"min": 0, "max": 256, "help": "threads for the shuffles (0 = cores, up to 8)"}
+    )
+
+    def validate(self) -> None:
+        if self.n_shuffles < 0:
+            raise ConfigError(f"n_shuffles must be ≥ 0, got {self.n_shuffles}")
+        if self.min_shift_s < 0:
+            raise ConfigError(f"min_shift_s must be ≥ 0 s, got {self.min_shift_s}")
+        if not 0 < self.percentile <= 100:
+            raise ConfigError(f"percentile must be in (0, 100], got {self.percentile}")
+        if not 0 < self.max_radius_fraction <= 1:
+            raise ConfigError(f"max_radius_fraction must be in (0, 1], got {self.max_radius_fraction}")
+        if self.min_overlap_bins < 1 or self.batch_size < 1:
+            raise ConfigError("min_overlap_bins and batch_size must be ≥ 1")
+        if self.n_threads < 0:
+            raise ConfigError(f"n_threads must be ≥ 0 (0 = one per core), got {self.n_threads}")
+        if self.module_spacing_tolerance <= 0 or self.module_orientation_tolerance_deg <= 0:
+            raise ConfigError("module tolerances must be > 0")
+
+
+@dataclass
+class GridScores:
+    """Grid scores of every unit (arrays of length n_units unless stated).
+
+    gridness: expanding-annulus gridness (no unit), NaN for a silent or unmappable unit. spacing_cm: median
+    distance from the autocorrelogram centre to its 6 nearest peaks (cm). orientation_deg: lattice orientation
+    in [0, 60) deg, counter-clockwise from the x axis (circular mean of the 6 peaks' angles mod 60°).
+    field_size_cm: radius (cm) at which the radially averaged central autocorrelogram peak falls to half
+    height (0.5). threshold: percentile of the unit's shuffled gridness. is_grid: gridness > threshold.
+    module: module label (0 = smallest spacing) of each grid cell, −1 for the others.
+    autocorrelograms: (n_units, 2ny−1, 2nx−1) Pearson correlation at each lag; lag_x_cm, lag_y_cm: lags (cm).
+    inner_radius_cm / outer_radius_cm: annulus giving the gridness. peaks_cm: per unit, (k, 2) array of the
+    (x, y) lags (cm) of the ≤ 6 peaks used. shuffled_gridness: (n_units, n_shuffles).
+    """
+
+    unit_ids: list
+    gridness: np.ndarray
+    spacing_cm: np.ndarray
+    orientation_deg: np.ndarray
+    field_size_cm: np.ndarray
+    threshold: np.ndarray
+    is_grid: np.ndarray
+    module: np.ndarray
+    autocorrelograms: np.ndarray
+    lag_x_cm: np.ndarray
+    lag_y_cm: np.ndarray
+    inner_radius_cm: np.ndarray
+    outer_radius_cm: np.ndarray
+    peaks_cm: list
+    shuffled_gridness: np.ndarray
+    rate_maps: RateMaps
+    config: GridScoreConfig
+
+    @property
+    def n_units(self) -> int:
+        return len(self.unit_ids)
+
+    def to_rows(self) -> list[dict]:
+        """One dict per unit with the CSV columns unit, gridness, spacing_cm, orientation_deg, field_size_cm,
+        threshold, is_grid, module."""
+        return [
+            {
+                "unit": u,
+                "gridness": float(self.gridness[i]),
+                "spacing_cm": float(self.spacing_cm[i]),
+                "orientation_deg": float(self.orientation_deg[i]),
+                "field_size_cm": float(self.field_size_cm[i]),
+                "threshold": float(self.threshold[i]),
+                "is_grid": bool(self.is_grid[i]),
+                "module": int(self.module[i]),
+            }
+            for i, u in enumerate(self.unit_ids)
+        ]
+
+
+# --------------------------------------------------------------------------- autocorrelograms
+
+
+def autocorrelograms(
+    maps: np.ndarray,
+    min_overlap_bins: int = 20,
+    max_lag_bins: int | None = None,
+    single: bool = False,
+    workers: int = -1,
+) -> np.ndarray:
+    """NaN-aware spatial autocorrelograms of a (K, ny, nx) stack of maps → (K, 2ny−1, 2nx−1).
+
+    Each lag holds the Pearson correlation between the map and its shifted copy over the bins valid in both
+    (finite values), computed for all lags at once from FFT cross-correlations of the masked values, masks
+    and squared values. Lags with fewer than ``min_overlap_bins`` overlapping bins, or no variance, are NaN.
+    The centre (lag 0) is index (ny−1, nx−1). ``max_lag_bins`` keeps only lags up to that many bins along
+    each axis (output (K, 2c+1, 2c+1) arrays centred on lag 0), which saves time when only they are needed.
+    ``single`` runs the FFTs in float32 (about twice as fast; errors ~1e-6 at lags with a large overlap).
+    ``workers``: FFT threads (scipy.fft; −1 = all cores).
+    """
+    maps = np.asarray(maps, dtype=np.float64)
+    k, ny, nx = maps.shape
+    cy, cx = ny - 1, nx - 1
+    if max_lag_bins is not None:
+        cy, cx = min(cy, int(max_lag_bins)), min(cx, int(max_lag_bins))
+    mask = np.isfinite(maps)
+    shared = bool((mask == mask[:1]).all()) if k else True
+    n_valid = mask.sum(axis=(1, 2), keepdims=True)
+    mean = np.where(mask, maps, 0.0).sum(axis=(1, 2), keepdims=True) / np.maximum(n_valid, 1)
+    f = np.where(mask, maps - mean, 0.0)
+    m = mask[:1] if shared else mask
+    # circular correlation of length L is exact for lags |τ| ≤ c when L ≥ n + c (no wrap-around)
+    shape = (fft.next_fast_len(ny + cy, real=True), fft.next_fast_len(nx + cx, real=True))
+    real = np.float32 if single else np.float64
+    fm, ff, ff2 = (fft.rfft2(a.astype(real), s=shape, workers=workers) for a in (m, f, f * f))
+    lags = np.ix_(np.arange(-cy, cy + 1) % shape[0], np.arange(-cx, cx + 1) % shape[1])
+
+    def corr(a: np.ndarray, b: np.ndarray) -> np.ndarray:  # Σ_x a(x) b(x + lag)
+        return fft.irfft2(np.conj(a) * b, s=shape, workers=workers)[(slice(None), *lags)]
+
+    n = np.rint(corr(fm, fm))
+    sff = corr(ff, ff)
+    sf_m = corr(ff, fm)  # Σ f(x) m(x+τ)
+    sf2_m = corr(ff2, fm)  # Σ f²(x) m(x+τ)
+    sm_f = sf_m[:, ::-1, ::-1]  # Σ m(x) f(x+τ), the same at −τ
+    sm_f2 = sf2_m[:, ::-1, ::-1]
+    num = n * sff - sf_m * sm_f
+    var1 = n * sf2_m - sf_m**2
+    var2 = n * sm_f2 - sm_f**2
+    scale = (n * (f * f).sum(axis=(1, 2), keepdims=True).astype(real)) * (1e-5 if single else 1e-9)
+    ok = (n >= min_overlap_bins) & (var1 > scale) & (var2 > scale)
+    out = np.full(num.shape, np.nan)
+    np.divide(num, np.sqrt(np.where(ok, var1 * var2, 1.0)), out=out, where=ok)
+    return np.clip(out, -1.0, 1.0, out=out).astype(np.float64, copy=False)
+
+
+def autocorrelogram(rate_map: np.ndarray, min_overlap_bins: int = 20) -> np.ndarray:
+    """NaN-aware autocorrelogram (2ny−1, 2nx−1) of one (ny, nx) map; see :func:`autocorrelograms`."""
+    return autocorrelograms(np.asarray(rate_map)[None], min_overlap_bins)[0]
+
+
+# --------------------------------------------------------------------------- annulus geometry
+
+
+@dataclass(frozen=True)
+class _Annulus:
+    """Pixels of the autocorrelogram within the largest radius, their ring, and the rotation operators."""
+
+    pixels: np.ndarray  # flat indices into the (H, W) autocorrelogram
+    rings: sparse.csr_matrix  # (n_rings, P) one-hot: ring j holds pixels with r in ((j-1)b, jb]
+    ring_radius_cm: np.ndarray  # mean radius of each ring
+    rotations: sparse.csr_matrix  # (P * 5, H * W): row p*5+a = value at pixel p after rotation by angle a
+    n_rings: int
+    bin_cm: float
+
+
+@lru_cache(maxsize=8)
+def _annulus(cy: int, cx: int, bin_cm: float, max_radius_cm: float) -> _Annulus:
+    """Geometry for (2cy+1, 2cx+1) autocorrelograms (lag 0 at the centre) of bins ``bin_cm`` (cm)."""
+    h, w = 2 * cy + 1, 2 * cx + 1
+    max_r = min(max_radius_cm / bin_cm, min(cy, cx) - 1.0)  # rotated sources stay inside the array
+    v, u = np.mgrid[-cy : h - cy, -cx : w - cx].astype(np.float64)
+    r = np.hypot(u, v)
+    inside = r <= max_r
+    pixels = np.flatnonzero(inside.ravel())
+    pu, pv, pr = u.ravel()[pixels], v.ravel()[pixels], r.ravel()[pixels]
+    ring = np.ceil(pr - 1e-9).astype(np.int64)
+    n_rings = int(ring.max()) + 1
+    p = pixels.size
+    rings = sparse.csr_matrix((np.ones(p), (ring, np.arange(p))), shape=(n_rings, p))
+    counts = np.bincount(ring, minlength=n_rings)
+    ring_radius = np.bincount(ring, weights=pr, minlength=n_rings) / np.maximum(counts, 1) * bin_cm
+
+    rows, cols, vals = [], [], []
+    for a, deg in enumerate(ANGLES_DEG):
+        th = np.deg2rad(deg)
+        su = pu * np.cos(th) + pv * np.sin(th) + cx  # source of a counter-clockwise rotation by th
+        sv = -pu * np.sin(th) + pv * np.cos(th) + cy
+        u0, v0 = np.floor(su).astype(np.int64), np.floor(sv).astype(np.int64)
+        fu, fv = su - u0, sv - v0
+        for du, dv, wt in (
+            (0, 0, (1 - fu) * (1 - fv)),
+            (1, 0, fu * (1 - fv)),
+            (0, 1, (1 - fu) * fv),
+            (1, 1, fu * fv),
+        ):
+            rows.append(np.arange(p) * len(ANGLES_DEG) + a)
+            cols.append(np.clip(v0 + dv, 0, h - 1) * w + np.clip(u0 + du, 0, w - 1))
+            vals.append(wt)
+    rot = sparse.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+        shape=(p * len(ANGLES_DEG), h * w),
+    )
+    rot.eliminate_zeros()
+    return _Annulus(pixels, rings, ring_radius, rot, n_rings, bin_cm)
+
+
+def _first_true(cond: np.ndarray, default: int) -> np.ndarray:
+    """Index of the first True along axis 0 of a (n, K) array, ``default`` where there is none."""
+    has = cond.any(axis=0)
+    return np.where(has, cond.argmax(axis=0), default)
+
+
+def _central_field(profile: np.ndarray, ring_radius_cm: np.ndarray, threshold: float) -> tuple:
+    """From (n_rings, K) radial profiles: ring where the central peak ends, half-height radius (cm)."""
+    n_rings = profile.shape[0]
+    p = np.where(np.isfinite(profile), profile, -np.inf)
+    below = p[1:] < threshold
+    local_min = np.zeros_like(below)
+    local_min[:-1] = p[2:] > p[1:-1]
+    end_ring = 1 + _first_true(below | local_min, n_rings - 1)
+    # half height: first ring below 0.5, interpolated with the ring before
+    j = np.clip(1 + _first_true(p[1:] < 0.5, n_rings - 2), 1, n_rings - 1)
+    cols = np.arange(p.shape[1])
+    p0, p1 = profile[j - 1, cols], profile[j, cols]
+    r0, r1 = ring_radius_cm[j - 1], ring_radius_cm[j]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frac = np.clip((p0 - 0.5) / (p0 - p1), 0.0, 1.0)
+    half = r0 + frac * (r1 - r0)
+    half = np.where(np.isfinite(profile[0]) & (p[1:] < 0.5).any(axis=0), half, np.nan)
+    return end_ring, half
+
+
+def _pearson(s: np.ndarray) -> np.ndarray:
+    """Pearson r from stacked sums (n, Σx, Σy, Σx², Σy², Σxy) along axis 1; NaN when undefined."""
+    n, sx, sy, sxx, syy, sxy = (s[:, i] for i in range(6))
+    num = n * sxy - sx * sy
+    den = (n * sxx - sx * sx) * (n * syy - sy * sy)
+    ok = (n >= MIN_RING_PIXELS) & (den > 1e-12 * np.maximum(n, 1) ** 2)
+    out = np.full(num.shape, np.nan)
+    np.divide(num, np.sqrt(np.where(ok, den, 1.0)), out=out, where=ok)
+    return out
+
+
+def _ring_sums(geom: _Annulus, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """(n_rings, 6, 5, K) ring sums (n, Σx, Σy, Σx², Σy², Σxy) of x (P, K) vs its rotations y (P, 5, K)."""
+    p, n_ang, k = y.shape
+    if np.isfinite(x).all() and np.isfinite(y).all():  # the usual case: no mask needed
+        own = (geom.rings @ np.concatenate([x, x * x], axis=1)).reshape(-1, 2, 1, k)
+        flat_y = y.reshape(p, -1)
+        cross = np.stack(
+            [
+                geom.rings @ flat_y,
+                geom.rings @ (flat_y * flat_y),
+                geom.rings @ (x[:, None, :] * y).reshape(p, -1),
+            ],
+            axis=1,
+        ).reshape(-1, 3, n_ang, k)
+        count = np.asarray(geom.rings.sum(axis=1)).reshape(-1, 1, 1, 1)
+        own = np.broadcast_to(own, (own.shape[0], 2, n_ang, k))
+        count = np.broadcast_to(count, (own.shape[0], 1, n_ang, k))
+        return np.concatenate([count, own[:, :1], cross[:, :1], own[:, 1:], cross[:, 1:]], axis=1)
+    xb = np.broadcast_to(x[:, None, :], y.shape)
+    m = np.isfinite(xb) & np.isfinite(y)
+    xm, ym = np.where(m, xb, 0.0), np.where(m, y, 0.0)
+    q = np.stack([m.astype(np.float64), xm, ym, xm * xm, ym * ym, xm * ym], axis=1)  # (P, 6, 5, K)
+    return (geom.rings @ q.reshape(p, -1)).reshape(-1, 6, n_ang, k)
+
+
+def _gridness_of_batch(acorrs: np.ndarray, geom: _Annulus, config: GridScoreConfig) -> dict:
+    """Gridness of (K, H, W) autocorrelograms: gridness, inner/outer radius (cm), half-height radius (cm)."""
+    k = acorrs.shape[0]
+    flat = acorrs.reshape(k, -1)
+    x = flat[:, geom.pixels].T  # (P, K)
+    fin_x = np.isfinite(x)
+    x0 = np.where(fin_x, x, 0.0)
+    ring_n = geom.rings @ fin_x.astype(np.float64)
+    profile = np.full(ring_n.shape, np.nan)
+    np.divide(geom.rings @ x0, ring_n, out=profile, where=ring_n > 0)
+    end_ring, half = _central_field(profile, geom.ring_radius_cm, config.central_threshold)
+
+    y = np.asarray(geom.rotations @ flat.T).reshape(x.shape[0], len(ANGLES_DEG), k)  # (P, 5, K)
+    cum = np.cumsum(_ring_sums(geom, x, y), axis=0)  # sums over rings 0..j
+    cols = np.arange(k)
+    inner = cum[end_ring - 1, :, :, cols]  # (K, 6, 5): sums over rings < end_ring
+    annulus = cum - np.moveaxis(inner, 0, -1)[None]  # (n_rings, 6, 5, K): rings end_ring..j
+    r = _pearson(annulus)  # (n_rings, 5, K)
+    g = np.minimum(r[:, 1], r[:, 3]) - np.maximum(np.maximum(r[:, 0], r[:, 2]), r[:, 4])
+    width = int(np.ceil(config.min_annulus_width_cm / geom.bin_cm - 1e-9))
+    j = np.arange(geom.n_rings)[:, None]
+    g = np.where((j >= end_ring[None] + max(width, 1) - 1) & np.isfinite(g), g, -np.inf)
+    best = g.argmax(axis=0)
+    score = g[best, cols]
+    found = np.isfinite(score)
+    return {
+        "gridness": np.where(found, score, np.nan),
+        "inner_radius_cm": np.where(np.isfinite(profile[0]), (end_ring - 1) * geom.bin_cm, np.nan),
+        "outer_radius_cm": np.where(found, best * geom.bin_cm, np.nan),
+        "half_radius_cm": half,
+    }
+
+
+def _lag_window(ny: int, nx: int, bin_cm: float, config: GridScoreConfig) -> tuple[int, int, float]:
+    """Half-extent (bins) of the autocorrelogram lags the gridness needs, and the largest radius (cm)."""
+    max_radius_cm = config.max_radius_fraction * min(ny, nx) * bin_cm
+    c = int(np.ceil(max_radius_cm / bin_cm)) + 2
+    return min(ny - 1, c), min(nx - 1, c), max_radius_cm
+
+
+def _crop(acorrs: np.ndarray, cy: int, cx: int) -> np.ndarray:
+    """Central (K, 2cy+1, 2cx+1) part of (K, H, W) autocorrelograms centred on lag 0."""
+    h, w = acorrs.shape[1:]
+    y0, x0 = (h - 1) // 2 - cy, (w - 1) // 2 - cx
+    return acorrs[:, y0 : y0 + 2 * cy + 1, x0 : x0 + 2 * cx + 1]
+
+
+def gridness_of_maps(
+    maps: np.ndarray,
+    bin_cm: float,
+    config: GridScoreConfig | None = None,
+    report: Reporter | None = None,
+    acorrs: np.ndarray | None = None,
+    fft_workers: int = -1,
+) -> dict:
+    """Gridness and annulus radii (cm) of a (K, ny, nx) stack of maps, in batches of ``config.batch_size``.
+
+    ``acorrs``: their full autocorrelograms when already computed; ``fft_workers``: FFT threads. Returns a
+    dict of (K,) arrays: gridness, inner_radius_cm, outer_radius_cm, half_radius_cm (the central peak's
+    half-height radius, cm).
+    """
+    config = config or GridScoreConfig()
+    maps = np.asarray(maps, dtype=np.float64)
+    kk, ny, nx = maps.shape
+    keys = ("gridness", "inner_radius_cm", "outer_radius_cm", "half_radius_cm")
+    out = {key: np.full(kk, np.nan) for key in keys}
+    if ny < 5 or nx < 5:
+        return out
+    cy, cx, max_radius_cm = _lag_window(ny, nx, bin_cm, config)
+    geom = _annulus(cy, cx, float(bin_cm), max_radius_cm)
+    for start in range(0, kk, config.batch_size):
+        stop = min(start + config.batch_size, kk)
+        if report is not None:
+            report(start / max(kk, 1), "gridness")
+        if acorrs is None:
+            batch = autocorrelograms(
+                maps[start:stop], config.min_overlap_bins, max(cy, cx), single=True, workers=fft_workers
+            )
+        else:
+            batch = acorrs[start:stop]
+        res = _gridness_of_batch(np.ascontiguousarray(_crop(batch, cy, cx)), geom, config)
+        for key in keys:
+            out[key][start:stop] = res[key]
+    return out
+
+
+def gridness(rate_map: np.ndarray, bin_cm: float, config: GridScoreConfig | None = None) -> float:
+    """Expanding-annulus gridness of one (ny, nx) rate map with square bins of ``bin_cm`` (cm)."""
+    return float(gridness_of_maps(np.asarray(rate_map)[None], bin_cm, config)["gridness"][0])
+
+
+# --------------------------------------------------------------------------- peaks, spacing, orientation
+
+
+def _refine(a: np.ndarray, iy: int, ix: int) -> tuple[float, float]:
+    """Sub-bin offset (dy, dx) of a local maximum from a parabola through it and its 4 neighbours."""
+
+    def vertex(lo: float, mid: float, hi: float) -> float:
+        den = lo - 2 * mid + hi
+        return 0.0 if not np.isfinite(den) or den >= 0 else float(np.clip(0.5 * (lo - hi) / den, -0.5, 0.5))
+
+    h, w = a.shape
+    dy = vertex(a[iy - 1, ix], a[iy, ix], a[iy + 1, ix]) if 0 < iy < h - 1 else 0.0
+    dx = vertex(a[iy, ix - 1], a[iy, ix], a[iy, ix + 1]) if 0 < ix < w - 1 else 0.0
+    return dy, dx
+
+
+def lattice_peaks(
+    acorr: np.ndarray, bin_cm: float, inner_radius_cm: float, threshold: float = 0.0
+) -> np.ndarray:
+    """(x, y) lags (cm) of the ≤ 6 local maxima nearest the centre beyond ``inner_radius_cm``.
+
+    Local maxima over a 5 × 5-bin neighbourhood (scipy.ndimage.maximum_filter) above ``threshold``, refined
+    to sub-bin precision with parabolas.
+    """
+    a = np.where(np.isfinite(acorr), acorr, -np.inf)
+    h, w = a.shape
+    cy, cx = (h - 1) // 2, (w - 1) // 2
+    is_max = (a == maximum_filter(a, size=5, mode="constant", cval=-np.inf)) & (a > threshold)
+    iy, ix = np.nonzero(is_max)
+    r = np.hypot(iy - cy, ix - cx) * bin_cm
+    keep = r > inner_radius_cm
+    iy, ix, r = iy[keep], ix[keep], r[keep]
+    order = np.argsort(r, kind="stable")[:6]
+    peaks = []
+    for i in order:
+        dy, dx = _refine(acorr, int(iy[i]), int(ix[i]))
+        peaks.append(((ix[i] + dx - cx) * bin_cm, (iy[i] + dy - cy) * bin_cm))
+    return np.asarray(peaks, dtype=np.float64).reshape(-1, 2)
+
+
+def spacing_orientation(peaks_cm: np.ndarray) -> tuple[float, float]:
+    """Spacing (cm, median peak distance) and orientation (deg in [0, 60): circular mean of 6θ, / 6).
+
+    NaN for fewer than 3 peaks.
+    """
+    if len(peaks_cm) < 3:
+        return float("nan"), float("nan")
+    d = np.hypot(peaks_cm[:, 0], peaks_cm[:, 1])
+    theta = np.arctan2(peaks_cm[:, 1], peaks_cm[:, 0])
+    mean6 = np.angle(np.exp(6j * theta).mean())
+    return float(np.median(d)), float(np.mod(np.rad2deg(mean6) / 6.0, 60.0))
+
+
+# --------------------------------------------------------------------------- shuffles and modules
+
+
+def shuffle_shifts(n_rows: int, dt_s: float, config: GridScoreConfig) -> np.ndarray:
+    """``n_shuffles`` seeded circular shifts (rows), each ≥ ``min_shift_s`` from zero both ways round."""
+    lo = int(np.ceil(config.min_shift_s / dt_s))
+    hi = n_rows - lo
+    if config.n_shuffles and hi <= lo:
+        raise ConfigError(
+            f"the speed-filtered recording lasts {n_rows * dt_s:.1f} s, too short for shuffles shifted by "
+            f"≥ {config.min_shift_s} s both ways; lower min_shift_s or set n_shuffles to 0"
+        )
+    rng = np.random.default_rng(config.seed)
+    return (
+        rng.integers(lo, hi, size=config.n_shuffles, endpoint=True) if config.n_shuffles else np.zeros(0, int)
+    )
+
+
+def group_modules(
+    spacing_cm: np.ndarray, orientation_deg: np.ndarray, member: np.ndarray, config: GridScoreConfig
+) -> np.ndarray:
+    """Module label per unit (0 = smallest median spacing), −1 outside ``member`` or without a lattice.
+
+    Units are embedded as (ln spacing / ln(1 + spacing tolerance), (cos 6θ, sin 6θ) / (6 · orientation
+    tolerance in rad)), so the circular orientation mod 60° and a relative spacing difference both count one
+    unit at their tolerance, then clustered by average linkage cut at distance 1 (scipy.cluster.hierarchy).
+    """
+    labels = np.full(len(spacing_cm), -1, dtype=np.int64)
+    ok = member & np.isfinite(spacing_cm) & np.isfinite(orientation_deg) & (spacing_cm > 0)
+    idx = np.flatnonzero(ok)
+    if idx.size == 0:
+        return labels
+    if idx.size == 1:
+        labels[idx] = 0
+        return labels
+    theta6 = np.deg2rad(orientation_deg[idx]) * 6.0
+    o_scale = 6.0 * np.deg2rad(config.module_orientation_tolerance_deg)
+    feats = np.column_stack(
+        [
+            np.log(spacing_cm[idx]) / np.log1p(config.module_spacing_tolerance),
+            np.cos(theta6) / o_scale,
+            np.sin(theta6) / o_scale,
+        ]
+    )
+    clusters = fcluster(linkage(feats, method="average"), t=1.0, criterion="distance")
+    ids = np.unique(clusters)
+    order = np.argsort([np.median(spacing_cm[idx][clusters == c]) for c in ids], kind="stable")
+    remap = {ids[o]: rank for rank, o in enumerate(order)}
+    labels[idx] = [remap[c] for c in clusters]
+    return labels
+
+
+# --------------------------------------------------------------------------- the stage
+
+
+def compute_grid_scores(
+    rate_matrix: RateMatrix,
+    rate_maps: RateMaps | None = None,
+    config: GridScoreConfig | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelCheck | None = None,
+) -> GridScores:
+    """Gridness, threshold, spacing, orientation, field size and module of every unit.
+
+    ``rate_maps`` are those of ``rate_matrix`` (computed with default :class:`RateMapConfig` when None); the
+    shuffled maps use the same bins and smoothing. The same ``n_shuffles`` seeded shifts serve every unit;
+    each unit's threshold comes from its own shuffled maps.
+    """
+    config = config or GridScoreConfig()
+    config.validate()
+    report = Reporter(progress, cancel)
+    if rate_maps is None:
+        rate_maps = compute_rate_maps(rate_matrix, RateMapConfig(), progress=None, cancel=cancel)
+    x, y = require_position(rate_matrix)
+    if rate_maps.n_units != rate_matrix.rates.shape[1]:
+        raise ConfigError(
+            f"the rate maps have {rate_maps.n_units} units but the rate matrix {rate_matrix.rates.shape[1]}; "
+            "compute the maps from this rate matrix"
+        )
+    bin_cm = rate_maps.bin_size_cm
+    report(0.02, "autocorrelograms")
+    acorrs = autocorrelograms(rate_maps.maps, config.min_overlap_bins)
+    obs = gridness_of_maps(rate_maps.maps, bin_cm, config, report.sub(0.02, 0.1), acorrs=acorrs)
+    peaks, spacing, orient = [], [], []
+    for i in range(rate_maps.n_units):
+        pk = lattice_peaks(acorrs[i], bin_cm, np.nan_to_num(obs["inner_radius_cm"][i]), config.peak_threshold)
+        peaks.append(pk)
+        s, o = spacing_orientation(pk)
+        spacing.append(s)
+        orient.append(o)
+
+    n = rate_matrix.n_bins
+    dt = rate_matrix.config.dt_s
+    shifts = shuffle_shifts(n, dt, config)
+    shuffled = np.full((rate_maps.n_units, shifts.size), np.nan)
+    active = np.flatnonzero(np.isfinite(obs["gridness"]))
+    if shifts.size and active.size:
+        binning = rate_maps.binning or spatial_binning(
+            x, y, dt, rate_maps.config, rate_maps.x_edges, rate_maps.y_edges
+        )
+        rates = np.ascontiguousarray(rate_matrix.rates[:, active], dtype=np.float32)
+        shuffled[active] = _shuffled_gridness(rates, binning, shifts, bin_cm, config, report.sub(0.1, 0.97))
+
+    report(0.98, "thresholds and modules")
+    threshold = _percentile_rows(shuffled, config.percentile)
+    with np.errstate(invalid="ignore"):
+        is_grid = np.isfinite(threshold) & np.isfinite(obs["gridness"]) & (obs["gridness"] > threshold)
+    spacing_a, orient_a = np.asarray(spacing, dtype=np.float64), np.asarray(orient, dtype=np.float64)
+    module = group_modules(spacing_a, orient_a, is_grid, config)
+    h, w = acorrs.shape[1:]
+    report(1.0, "grid scores ready")
+    return GridScores(
+        unit_ids=list(rate_maps.unit_ids),
+        gridness=obs["gridness"],
+        spacing_cm=spacing_a,
+        orientation_deg=orient_a,
+        field_size_cm=obs["half_radius_cm"],
+        threshold=threshold,
+        is_grid=is_grid,
+        module=module,
+        autocorrelograms=acorrs,
+        lag_x_cm=(np.arange(w) - (w - 1) // 2) * bin_cm,
+        lag_y_cm=(np.arange(h) - (h - 1) // 2) * bin_cm,
+        inner_radius_cm=obs["inner_radius_cm"],
+        outer_radius_cm=obs["outer_radius_cm"],
+        peaks_cm=peaks,
+        shuffled_gridness=shuffled,
+        rate_maps=rate_maps,
+        config=config,
+    )
+
+
+def _shuffle_chunk(
+    rates: np.ndarray, binning: SpatialBinning, shifts: np.ndarray, bin_cm: float, config: GridScoreConfig
+) -> np.ndarray:
+    """(n_units, len(shifts)) gridness of the maps of ``rates`` shifted by each of ``shifts`` (rows)."""
+    maps = np.concatenate([maps_from_rates(rates, binning, int(s)) for s in shifts])
+    g = gridness_of_maps(maps, bin_cm, config, fft_workers=1)["gridness"]
+    return g.reshape(shifts.size, rates.shape[1]).T
+
+
+def _shuffled_gridness(
+    rates: np.ndarray,
+    binning: SpatialBinning,
+    shifts: np.ndarray,
+    bin_cm: float,
+    config: GridScoreConfig,
+    report: Reporter,
+) -> np.ndarray:
+    """(n_units, n_shifts) gridness of the time-shifted maps, chunks of shifts spread over a thread pool
+    (NumPy, scipy.fft and scipy.sparse release the GIL)."""
+    per_chunk = max(1, config.batch_size // rates.shape[1])
+    starts = range(0, shifts.size, per_chunk)
+    out = np.full((rates.shape[1], shifts.size), np.nan)
+    n_threads = config.n_threads or min(os.cpu_count() or 1, 8)
+    with ThreadPoolExecutor(max_workers=max(1, n_threads)) as pool:
+        futures = {
+            pool.submit(_shuffle_chunk, rates, binning, shifts[s : s + per_chunk], bin_cm, config): s
+            for s in starts
+        }
+        try:
+            for done, future in enumerate(as_completed(futures)):
+                s = futures[future]
+                out[:, s : s + per_chunk] = future.result()
+                report((done + 1) / len(futures), f"shuffles {min(s + per_chunk, shifts.size)}/{shifts.size}")
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+    return out
+
+
+def _percentile_rows(values: np.ndarray, q: float) -> np.ndarray:
+    """Per-row percentile of the finite values; NaN for a row with none (no warning)."""
+    out = np.full(values.shape[0], np.nan)
+    for i, row in enumerate(values):
+        row = row[np.isfinite(row)]
+        if row.size:
+            out[i] = np.percentile(row, q)
+    return out
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def gridscore_figure(scores: GridScores, unit: object) -> Figure:
+    """Rate map, autocorrelogram (annulus and lattice peaks marked) and shuffle distribution of one unit
+    (``unit`` is a unit id)."""
+    i = unit_index(scores.unit_ids, unit)
+    rm = scores.rate_maps
+    fig = Figure(figsize=(11.0, 3.4), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax_map, ax_ac, ax_sh = fig.subplots(1, 3)
+    draw_map(ax_map, fig, rm.maps[i], rm.x_edges, rm.y_edges, "Hz")
+    ax_map.set_title(f"unit {scores.unit_ids[i]}: peak {rm.peak_rate_hz[i]:.1f} Hz", fontsize=9)
+    ax_map.set_xlabel("x (cm)")
+    ax_map.set_ylabel("y (cm)")
+
+    half = rm.bin_size_cm / 2
+    lx, ly = scores.lag_x_cm, scores.lag_y_cm
+    im = ax_ac.imshow(
+        np.ma.masked_invalid(scores.autocorrelograms[i]),
+        origin="lower",
+        extent=(lx[0] - half, lx[-1] + half, ly[0] - half, ly[-1] + half),
+        cmap="RdBu_r",
+        vmin=-1,
+        vmax=1,
+        interpolation="nearest",
+    )
+    fig.colorbar(im, ax=ax_ac, fraction=0.046, pad=0.03).set_label("r", fontsize=8)
+    for radius in (scores.inner_radius_cm[i], scores.outer_radius_cm[i]):
+        if np.isfinite(radius):
+            ax_ac.add_patch(Circle((0, 0), radius, fill=False, ec="k", lw=1.0, ls="--"))
+    pk = scores.peaks_cm[i]
+    if len(pk):
+        ax_ac.plot(pk[:, 0], pk[:, 1], "x", color="k", ms=7, mew=1.5)
+    ax_ac.set_title(
+        f"gridness {scores.gridness[i]:.2f}, spacing {scores.spacing_cm[i]:.1f} cm, "
+        f"{scores.orientation_deg[i]:.1f}°",
+        fontsize=9,
+    )
+    ax_ac.set_xlabel("lag x (cm)")
+    ax_ac.set_ylabel("lag y (cm)")
+
+    sh = scores.shuffled_gridness[i]
+    sh = sh[np.isfinite(sh)]
+    if sh.size:
+        ax_sh.hist(sh, bins=min(30, max(5, sh.size // 4)), color="0.6")
+    if np.isfinite(scores.threshold[i]):
+        ax_sh.axvline(scores.threshold[i], color="k", ls="--", label=f"{scores.config.percentile:g}th pct")
+    if np.isfinite(scores.gridness[i]):
+        ax_sh.axvline(scores.gridness[i], color="#c44e52", lw=2, label="observed")
+    ax_sh.set_xlabel("gridness")
+    ax_sh.set_ylabel("shuffles")
+    ax_sh.set_title("grid cell" if scores.is_grid[i] else "not a grid cell", fontsize=9)
+    if ax_sh.get_legend_handles_labels()[0]:
+        ax_sh.legend(fontsize=7)
+    return fig
+
+
+def gridscore_summary_figure(scores: GridScores) -> Figure:
+    """Gridness histogram (grid cells vs others) and spacing (cm) vs orientation (deg) coloured by module."""
+    fig = Figure(figsize=(9.0, 3.6), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax_h, ax_s = fig.subplots(1, 2)
+    g = scores.gridness
+    fin = np.isfinite(g)
+    if fin.any():
+        bins = np.linspace(np.min(g[fin]), np.max(g[fin]) + 1e-9, 25)
+        ax_h.hist(
+            [g[fin & ~scores.is_grid], g[fin & scores.is_grid]],
+            bins=bins,
+            stacked=True,
+            color=["0.6", "#4c72b0"],
+            label=["other", "grid cells"],
+        )
+        ax_h.legend(fontsize=7)
+    ax_h.set_xlabel("gridness")
+    ax_h.set_ylabel("units")
+    ax_h.set_title(f"{int(scores.is_grid.sum())} of {scores.n_units} units are grid cells", fontsize=9)
+    ok = np.isfinite(scores.spacing_cm) & np.isfinite(scores.orientation_deg)
+    other = ok & (scores.module < 0)
+    ax_s.scatter(scores.orientation_deg[other], scores.spacing_cm[other], c="0.75", s=12, label="not grid")
+    for mod in np.unique(scores.module[scores.module >= 0]):
+        sel = ok & (scores.module == mod)
+        ax_s.scatter(scores.orientation_deg[sel], scores.spacing_cm[sel], s=18, label=f"module {mod}")
+    ax_s.set_xlim(0, 60)
+    ax_s.set_xlabel("orientation (deg)")
+    ax_s.set_ylabel("spacing (cm)")
+    if ax_s.get_legend_handles_labels()[0]:
+        ax_s.legend(fontsize=7)
+    return fig
