@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from canns_gui.pages.import_page import ImportPage, load_file, make_demo
 from canns_gui.project import SUFFIX, load_project, save_project
 from canns_gui.session import Session
+from canns_gui.settings import Settings, SettingsDialog, apply_theme
 from canns_gui.tasks import TaskRunner
 from core import __version__
 from core.errors import AsaError
@@ -52,7 +53,10 @@ class MainWindow(QMainWindow):
     def __init__(self) -> None:
         super().__init__()
         self.setWindowTitle(f"canns-gui {__version__}")
+        self.settings = Settings()
+        apply_theme(self.settings.theme)  # before any plot exists: pyqtgraph reads its colours at creation
         self.session = Session(self)
+        self.session.gpu = self.settings.device != "cpu"
         self.runner = TaskRunner(self)
         self.log = LogPanel()
         self._on_done: dict[str, Callable[[Any], None]] = {}
@@ -138,6 +142,24 @@ class MainWindow(QMainWindow):
                 action.setShortcut(shortcut)
             action.triggered.connect(slot)
             file_menu.addAction(action)
+        settings = QAction("Se&ttings…", self)
+        settings.triggered.connect(self.edit_settings)
+        self.menuBar().addMenu("&Edit").addAction(settings)
+
+    def edit_settings(self) -> None:
+        dialog = SettingsDialog(self.settings, self)
+        if dialog.exec():
+            self.session.gpu = self.settings.device != "cpu"
+            if self.session.analysis is not None:
+                self.session.analysis.gpu = self.session.gpu
+            form = self.session.forms.get("significance")
+            if form is not None and "n_jobs" in form.fields:
+                form.fields["n_jobs"].set_value(self.settings.workers)
+                self.session._sync("significance")
+            self.log(
+                f"settings: device {self.settings.device}, {self.settings.workers} workers, "
+                f"{self.settings.theme} theme"
+            )
 
     # running work ------------------------------------------------------------------------------------
     def run(self, name: str, fn, on_done: Callable[[Any], None]) -> bool:
