@@ -185,15 +185,17 @@ def extend_to_bins(
     unit_phase = np.empty((activity.shape[1], n_circles))
     unit_conc = np.empty_like(unit_phase)
     theta = np.empty((activity.shape[0], n_circles))
+    total = sampled.sum(axis=0)
     for c in range(n_circles):
-        e = np.exp(1j * sampled_theta[:, c])
-        z = sampled.T @ e  # (n_units,)
-        total = sampled.sum(axis=0)
-        unit_phase[:, c] = np.mod(np.angle(z), TWO_PI)
+        zc, zs = sampled.T @ np.cos(sampled_theta[:, c]), sampled.T @ np.sin(sampled_theta[:, c])
+        unit_phase[:, c] = np.mod(np.arctan2(zs, zc), TWO_PI)
         with np.errstate(invalid="ignore", divide="ignore"):
-            unit_conc[:, c] = np.where(total > 0, np.abs(z) / total, 0.0)
+            unit_conc[:, c] = np.where(total > 0, np.hypot(zc, zs) / total, 0.0)
         weights = unit_conc[:, c]  # units with no tuning on this circle add no vote
-        theta[:, c] = np.mod(np.angle(activity @ (weights * np.exp(1j * unit_phase[:, c]))), TWO_PI)
+        # two real products instead of one complex one: no complex copy of the (n_bins, n_units) matrix
+        cos_votes = activity @ (weights * np.cos(unit_phase[:, c])).astype(activity.dtype)
+        sin_votes = activity @ (weights * np.sin(unit_phase[:, c])).astype(activity.dtype)
+        theta[:, c] = np.mod(np.arctan2(sin_votes, cos_votes), TWO_PI)
     return theta, unit_phase, unit_conc
 
 
@@ -282,9 +284,10 @@ def decode(
         metrics["harmonic_gram"] = reduced.tolist()
     sampled_theta = np.mod(TWO_PI * f, TWO_PI)
     report(0.85, "extending the phases to every time bin")
-    rates = np.asarray(rate_matrix.rates, dtype=np.float64)
-    mean = rates.mean(axis=0)
-    activity = np.clip(rates, 0.0, None) / np.where(mean > 0, mean, 1.0)
+    rates = rate_matrix.rates  # float32; one float32 working copy below
+    mean = rates.mean(axis=0, dtype=np.float64)
+    activity = np.clip(rates, 0.0, None)
+    activity /= np.where(mean > 0, mean, 1.0).astype(activity.dtype)
     theta, unit_phase, unit_conc = extend_to_bins(activity, cloud.bin_index, sampled_theta)
     if rate_matrix.hd is not None and n_circles == 1:
         metrics["head_direction"] = head_direction_agreement(theta[:, 0], rate_matrix.hd)

@@ -5,7 +5,8 @@ landmark subset, so it finishes in seconds instead of hours. The Vietoris–Rips
 adaptive threshold (a quantile of the finite distances): if any bar is still alive there, the threshold is
 raised and the computation repeated, so the diagram is exact while the usual case costs a fraction of the
 full filtration. Bars still alive at the last cut of the schedule are kept with death = inf, and their
-lifetime is counted up to the cut (a lower bound), which is what significance needs.
+lifetime is counted up to the cut (a lower bound), which is what significance needs. When a cancel check
+is given, the engine runs in a worker process that Cancel kills (``core.interruptible``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Protocol
 import numpy as np
 
 from core.errors import ConfigError
+from core.interruptible import WORKER
 from core.progress import CancelCheck, ProgressCallback, Reporter
 
 
@@ -193,7 +195,11 @@ def _truncated(
         report(step / len(schedule), f"H0–H{maxdim} (cut at the {q:.0%} distance quantile)")
         uncut = q >= 1.0 or not finite.size
         thresh = np.inf if uncut else float(np.quantile(finite, q))
-        dgms, cocycles = backend(distances, maxdim, coeff, thresh, do_cocycles)
+        args = (distances, maxdim, coeff, thresh, do_cocycles)
+        if report.cancellable:  # the engine cannot be interrupted: run it where Cancel can kill it
+            dgms, cocycles = WORKER.call(backend, args, report.check)
+        else:
+            dgms, cocycles = backend(*args)
         if uncut or step == len(schedule) - 1 or not _alive(dgms):
             break
     dgms = [np.asarray(d, dtype=np.float64).reshape(-1, 2) for d in dgms]

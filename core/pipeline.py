@@ -165,7 +165,9 @@ class StagedAnalysis:
             "persistence",
             config,
             report.sub(0.45, 1.0),
-            lambda r: compute_persistence(cloud.distances, config.persistence, self.gpu, r, r.check),
+            lambda r: compute_persistence(
+                cloud.distances, config.persistence, self.gpu, r, r.check if r.cancellable else None
+            ),
         )
 
     def significance(self, config: AnalysisConfig, report: Reporter | None = None) -> Significance:

@@ -36,6 +36,11 @@ class Reporter:
             f = min(max(fraction, 0.0), 1.0)
             self._progress(self.start + f * (self.stop - self.start), message)
 
+    @property
+    def cancellable(self) -> bool:
+        """True when somebody can cancel (a cancel check was given)."""
+        return self._cancel is not None
+
     def check(self) -> None:
         """Raise ``Cancelled`` when the cancel check says so."""
         if self._cancel is not None and self._cancel():

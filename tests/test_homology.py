@@ -82,3 +82,19 @@ def test_canns_lib_backend_agrees_with_ripser_py():
     rust = compute_persistence(d, PersistenceConfig(backend="canns-lib"))
     assert rust.backend == "canns-lib"
     assert np.allclose(np.sort(ours.lifetimes(1)), np.sort(rust.lifetimes(1)), atol=1e-6)
+
+
+def test_cancel_kills_a_running_engine_and_the_next_call_works():
+    from core.errors import Cancelled
+
+    d = squareform(pdist(circle(300, seed=5)))
+    calls = {"n": 0}
+
+    def cancel_soon():
+        calls["n"] += 1
+        return calls["n"] > 2  # the first checks pass, then the user presses Cancel
+
+    with pytest.raises(Cancelled):
+        compute_persistence(d, PersistenceConfig(threshold_quantiles=(1.0,)), cancel=cancel_soon)
+    again = compute_persistence(d, cancel=lambda: False)
+    assert again.lifetimes(1)[0] > 1.0
