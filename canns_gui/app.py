@@ -7,8 +7,6 @@ import sys
 
 from core import __version__
 
-STEPS = ("Import", "Preprocess", "TDA", "Decode", "Views", "Simulate")
-
 
 def build_window():
     """The main window (a QApplication must exist)."""

@@ -178,7 +178,3 @@ class ConfigForm(QWidget):
         """A new config instance holding the form's values."""
         values = {name: widget.value() for name, widget in self.fields.items()}
         return dataclasses.replace(self.config_type(), **values)
-
-    def forget_edits(self) -> None:
-        for widget in self.fields.values():
-            widget.user_edited = False

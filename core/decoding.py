@@ -163,15 +163,6 @@ def gauss_reduce(gram: np.ndarray) -> np.ndarray:
     return basis
 
 
-def circular_mean(angles: np.ndarray, weights: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """(mean angle in [0, 2π), mean resultant length in [0, 1]) of ``angles`` weighted by ``weights``."""
-    z = (weights * np.exp(1j * angles)).sum(axis=axis)
-    total = np.abs(weights).sum(axis=axis)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        length = np.where(total > 0, np.abs(z) / total, 0.0)
-    return np.mod(np.angle(z), TWO_PI), length
-
-
 def extend_to_bins(
     activity: np.ndarray, sampled_rows: np.ndarray, sampled_theta: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -18,8 +18,6 @@ import numpy as np
 from core.errors import ConfigError
 from core.recording import Recording
 
-EXPECTED = {"torus": (2, 1), "ring": (1, 0)}
-
 
 @dataclass(frozen=True)
 class SignificanceConfig:
