@@ -16,6 +16,7 @@ from core.cache import StageCache, config_hash, recording_fingerprint
 from core.decoding import DecodeConfig, Decoding, decode
 from core.errors import ConfigError
 from core.homology import Persistence, PersistenceConfig, compute_persistence
+from core.interruptible import map_unordered
 from core.pointcloud import PointCloud, PointCloudConfig, build_point_cloud
 from core.preprocess import PreprocessConfig, RateMatrix, compute_rates
 from core.progress import CancelCheck, ProgressCallback, Reporter
@@ -221,33 +222,25 @@ class StagedAnalysis:
         )
 
 
-def null_maxima_of_shuffle(
-    recording: Recording, config: AnalysisConfig, seed: np.random.SeedSequence
-) -> dict[str, float]:
-    """Longest bar per dimension of one shuffled copy of ``recording`` (runs in a worker process)."""
+def null_maxima_of_shuffle(job: tuple[Recording, AnalysisConfig, np.random.SeedSequence]) -> dict[str, float]:
+    """Longest bar per dimension of one shuffled copy of a recording (runs in a worker process)."""
+    recording, config, seed = job
     shuffled = shift_recording(recording, np.random.default_rng(seed), config.significance.min_shift_s)
     pers = StagedAnalysis(shuffled).persistence(config)
     return {f"h{d}": float(np.max(pers.lifetimes(d), initial=0.0)) for d in range(1, len(pers.diagrams))}
 
 
 def run_shuffles(recording: Recording, config: AnalysisConfig, report: Reporter) -> dict[str, list[float]]:
-    """Null distribution of the longest bars from ``n_shuffles`` shuffled copies, in parallel processes."""
-    from joblib import Parallel, delayed
-
+    """Null distribution of the longest bars from ``n_shuffles`` shuffled copies, in parallel processes
+    (terminated at once on cancel)."""
     sig = config.significance
-    seeds = np.random.SeedSequence(sig.seed).spawn(sig.n_shuffles)
+    jobs = [(recording, config, s) for s in np.random.SeedSequence(sig.seed).spawn(sig.n_shuffles)]
     maxima: dict[str, list[float]] = {}
-    jobs = Parallel(n_jobs=min(sig.n_jobs, sig.n_shuffles), return_as="generator_unordered")
-    results = jobs(delayed(null_maxima_of_shuffle)(recording, config, s) for s in seeds)
-    try:
-        for done, result in enumerate(results, start=1):
-            for key, value in result.items():
-                maxima.setdefault(key, []).append(value)
-            report(done / sig.n_shuffles, f"shuffle {done}/{sig.n_shuffles}")
-    finally:
-        close = getattr(results, "close", None)
-        if close is not None:
-            close()
+    report(0.0, f"shuffles on {min(sig.n_jobs, sig.n_shuffles)} processes")
+    for done, result in enumerate(map_unordered(null_maxima_of_shuffle, jobs, sig.n_jobs, report.check), 1):
+        for key, value in result.items():
+            maxima.setdefault(key, []).append(value)
+        report(done / sig.n_shuffles, f"shuffle {done}/{sig.n_shuffles}")
     return maxima
 
 
