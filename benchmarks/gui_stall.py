@@ -106,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
         steps.append(("export all", lambda: views.export_all(scratch / "report"), 0.0))
     steps.append(("done", lambda: views.tab("PathCompare").stop(), 0.2))
 
-    state = {"i": -1, "until": 0.0, "began": time.perf_counter()}
+    t_start = time.perf_counter()
+    state = {"i": -1, "until": 0.0, "began": t_start}
     durations: dict[str, float] = {}
 
     def advance() -> None:
@@ -122,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
             return
         name, action, wait_s = steps[state["i"]]
         beat.step = name
+        print(f"{time.perf_counter() - t_start:7.1f} s  {name}", flush=True)
         state["began"] = now
         state["until"] = now + wait_s + 0.05
         action()

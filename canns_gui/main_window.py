@@ -82,6 +82,7 @@ class MainWindow(QMainWindow):
         dock.setObjectName("log")
         dock.setWidget(self.log)
         self.addDockWidget(Qt.BottomDockWidgetArea, dock)
+        self.resizeDocks([dock], [130], Qt.Vertical)  # plots get the height; drag the log taller
         self._make_menus()
 
         self.runner.started.connect(self._task_started)
@@ -100,12 +101,13 @@ class MainWindow(QMainWindow):
 
         self.import_page = ImportPage(self.session, self, self.log)
         self.import_page.request_open.connect(self.open_recording)
+        self.views_page = ViewsPage(self.session, self, self.log)
         return [
             self.import_page,
             PreprocessPage(self.session, self, self.log),
             TdaPage(self.session, self, self.log),
             DecodePage(self.session, self, self.log),
-            ViewsPage(self.session, self, self.log),
+            self.views_page,
             SimulatePage(self.session, self, self.log),
         ]
 
@@ -134,6 +136,7 @@ class MainWindow(QMainWindow):
             ("Open &demo recording", None, lambda: self.open_recording(":demo:")),
             ("Open &project…", None, self.choose_project),
             ("&Save project…", QKeySequence.Save, self.choose_save_project),
+            ("&Export all…", None, lambda: self.views_page.choose_export_all()),
             ("&Quit", QKeySequence.Quit, self.close),
         ]
         for text, shortcut, slot in actions:

@@ -200,7 +200,7 @@ class TdaPage(StagePage):
 
 
 def draw_barcode(plot: pg.PlotWidget, pers, sig, max_bars: int = 40) -> None:
-    """Bars of H1 (and H2), longest first; significant bars thick, the rest thin."""
+    """Bars of H1 (and H2), longest first; significant bars thick, the rest thin (two items per dimension)."""
     plot.clear()
     row = 0
     for dim in range(1, len(pers.diagrams)):
@@ -209,15 +209,29 @@ def draw_barcode(plot: pg.PlotWidget, pers, sig, max_bars: int = 40) -> None:
         life = np.minimum(dgm[:, 1], end) - dgm[:, 0]
         order = np.argsort(-life)[:max_bars]
         n_sig = sig.significant.get(f"h{dim}", 0) if sig else 0
-        for rank, i in enumerate(order):
-            birth, death = dgm[i, 0], min(dgm[i, 1], end)
-            width = 4 if rank < n_sig else 1.5
-            plot.plot([birth, death], [row, row], pen=pg.mkPen(DIM_PENS[dim], width=width))
-            row -= 1
-        label = pg.TextItem(f"H{dim}: {n_sig} significant", color=DIM_PENS[dim], anchor=(0, 1))
-        label.setPos(0, row + 0.5)
+        rows = row - np.arange(order.size)
+        starts, stops = dgm[order, 0], np.minimum(dgm[order, 1], end)
+        for chosen, width in ((slice(0, n_sig), 4), (slice(n_sig, None), 1.5)):
+            xs = np.column_stack([starts[chosen], stops[chosen]]).ravel()
+            ys = np.repeat(rows[chosen], 2)
+            plot.plot(xs, ys, connect="pairs", pen=pg.mkPen(DIM_PENS[dim], width=width))
+        row -= order.size
+        label = pg.TextItem(f"H{dim}: {n_sig} significant", color=DIM_PENS[dim], anchor=(1, 0))
+        label.setPos(float(np.max(stops)) if stops.size else 1.0, row + 0.5)
         plot.addItem(label)
         row -= 3
+
+
+def wrapped_line(t: np.ndarray, phase: np.ndarray, max_points: int = 6000) -> tuple[np.ndarray, np.ndarray]:
+    """A phase trace (rad) thinned to ``max_points`` and broken (NaN) where it wraps or the time jumps,
+    so a line never crosses the plot from 2π to 0 or across bins dropped by the speed filter."""
+    step = max(1, t.size // max_points)
+    t, phase = t[::step].astype(float), phase[::step].astype(float)
+    gaps = (np.abs(np.diff(phase)) > np.pi) | (
+        np.diff(t) > 5 * np.median(np.diff(t)) if t.size > 2 else False
+    )
+    cut = np.flatnonzero(gaps) + 1
+    return np.insert(t, cut, np.nan), np.insert(phase, cut, np.nan)
 
 
 class DecodePage(StagePage):
@@ -237,7 +251,7 @@ class DecodePage(StagePage):
         self.phase_plot = pg.PlotWidget(title="Decoded phases (first 120 s)")
         self.phase_plot.setLabel("bottom", "time", units="s")
         self.phase_plot.setLabel("left", "phase", units="rad")
-        self.phase_plot.addLegend()
+        self.phase_plot.addLegend(offset=(-10, 10))
         self.results_area.addWidget(self.metrics)
         self.results_area.addWidget(self.phase_plot, 1)
 
@@ -249,22 +263,15 @@ class DecodePage(StagePage):
         if dec is None:
             self.metrics.setText("Nothing to decode: no significant circle (verdict 'none').")
             return
-        window = dec.t < dec.t[0] + 120
+        window = np.flatnonzero(dec.t < dec.t[0] + 120)
         for c in range(dec.n_circles):
+            t, phase = wrapped_line(dec.t[window], dec.theta[window, c])
             self.phase_plot.plot(
-                dec.t[window],
-                dec.theta[window, c],
-                pen=None,
-                symbol="o",
-                symbolSize=2,
-                symbolBrush=DIM_PENS[c],
-                symbolPen=None,
-                name=f"θ{c + 1}",
+                t, phase, connect="finite", pen=pg.mkPen(DIM_PENS[c], width=1.5), name=f"θ{c + 1}"
             )
         if dec.hd is not None:
-            self.phase_plot.plot(
-                dec.t[window], dec.hd[window], pen=pg.mkPen((120, 120, 120), width=1), name="hd"
-            )
+            t, hd = wrapped_line(dec.t[window], dec.hd[window])
+            self.phase_plot.plot(t, hd, connect="finite", pen=pg.mkPen((120, 120, 120), width=1), name="hd")
         text = [f"{dec.n_circles} circle(s) decoded for {dec.theta.shape[0]:,} bins"]
         if dec.torus_angle_deg is not None:
             text.append(f"torus axis angle {dec.torus_angle_deg:.1f}°")

@@ -176,6 +176,8 @@ class ImportPage(Page):
             step = max(1, rec.t.size // 20000)
             self.path_plot.plot(rec.x[::step], rec.y[::step], pen=pg.mkPen((85, 168, 104), width=1))
         self.hd_plot.clear()
+        self.hd_plot.setTitle("Head direction" if rec.hd is not None else "Head direction: not recorded")
+        self.path_plot.setTitle("Trajectory" if rec.has_position else "Trajectory: no position recorded")
         if rec.hd is not None:
             step = max(1, rec.t.size // 20000)
             self.hd_plot.plot(

@@ -1,20 +1,294 @@
-"""Views: Barcode, CohoMap, CohoSpace, PathCompare, FR, FRM, GridScore (filled as the view modules land)."""
+"""Views: Barcode, CohoMap, CohoSpace, PathCompare, FR, FRM and GridScore as interactive plots.
+
+"Compute views" (or opening the page with newer results) computes every view on a worker; each tab draws its
+result, or says in plain words what it needs. GridScore, FRM and CohoSpace share the selected unit. Each tab
+exports its figure, data and provenance; File → Export all… writes the whole report folder.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QTabWidget
+import dataclasses
+from pathlib import Path
 
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QScrollArea,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from canns_gui.forms import ConfigForm
 from canns_gui.pages.base import Page
+from canns_gui.views import exporting
+from canns_gui.views.barcode_tab import BarcodeTab
+from canns_gui.views.cohomap_tab import CohoMapTab
+from canns_gui.views.cohospace_tab import CohoSpaceTab
+from canns_gui.views.common import UnitSelection
+from canns_gui.views.compute import ViewData, ViewSettings, compute_views, export_report_folder, gather_inputs
+from canns_gui.views.firing_tab import FiringTab
+from canns_gui.views.gridscore_tab import GridScoreTab
+from canns_gui.views.pathcompare_tab import PathCompareTab
+from canns_gui.views.ratemaps_tab import RateMapsTab
+from core.progress import Reporter
+
+TABS = (BarcodeTab, CohoMapTab, CohoSpaceTab, PathCompareTab, FiringTab, RateMapsTab, GridScoreTab)
+STAGES = ("preprocess", "significance", "decoding")
+SETTING_TITLES = {
+    "rate_maps": "Rate maps (FRM, GridScore)",
+    "grid_scores": "Grid scores",
+    "cohomap": "CohoMap",
+    "cohospace": "CohoSpace",
+    "tuning": "Head-direction tuning (FRM)",
+}
 
 
 class ViewsPage(Page):
     title = "Views"
-    help_text = "Interactive views of the decoded structure. Each view exports its figure and data."
+    help_text = (
+        "Interactive views of the decoded structure: zoom with the wheel, pan by dragging, read values under "
+        "the cursor below each plot. Choosing a unit in GridScore, FRM or CohoSpace selects it in all three. "
+        "Each view exports its figure (PNG, SVG, PDF), data (NPZ, CSV) and provenance (JSON)."
+    )
 
     def __init__(self, session, window, log) -> None:
         super().__init__(session, window, log)
+        self.window = window
+        self.selection = UnitSelection()
+        self.data: ViewData | None = None
+        self.computed_signature = None
+        self.given_up_signature = None
+        self._pending_signature = None
+
+        bar = QHBoxLayout()
+        self.compute_button = QPushButton("Compute views")
+        self.compute_button.setToolTip(
+            "Compute every view from the current results (on a worker; Cancel stops it)"
+        )
+        self.compute_button.clicked.connect(lambda: self.compute_views())
+        self.settings_button = QPushButton("Settings")
+        self.settings_button.setCheckable(True)
+        self.settings_button.setToolTip(
+            "Parameters of the rate maps, grid scores, CohoMap, CohoSpace and tuning"
+        )
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        bar.addWidget(self.compute_button)
+        bar.addWidget(self.settings_button)
+        bar.addWidget(self.status, 1)
+        self.body.addLayout(bar)
+
+        row = QHBoxLayout()
+        self.forms: dict[str, ConfigForm] = {}
+        holder = QWidget()
+        column = QVBoxLayout(holder)
+        defaults = ViewSettings()
+        for f in dataclasses.fields(ViewSettings):
+            form = ConfigForm(getattr(defaults, f.name), SETTING_TITLES.get(f.name, f.name))
+            form.changed.connect(self.update_banner)
+            self.forms[f.name] = form
+            column.addWidget(form)
+        column.addStretch(1)
+        self.settings_panel = QScrollArea()
+        self.settings_panel.setWidget(holder)
+        self.settings_panel.setWidgetResizable(True)
+        self.settings_panel.setFixedWidth(430)
+        self.settings_panel.hide()
+        self.settings_button.toggled.connect(self.settings_panel.setVisible)
+        row.addWidget(self.settings_panel)
+
         self.tabs = QTabWidget()
-        for name in ("Barcode", "CohoMap", "CohoSpace", "PathCompare", "FR", "FRM", "GridScore"):
-            label = QLabel(f"{name}: run TDA and Decode first.")
-            self.tabs.addTab(label, name)
-        self.body.addWidget(self.tabs, 1)
+        self.view_tabs = [cls(self) for cls in TABS]
+        for tab in self.view_tabs:
+            self.tabs.addTab(tab, tab.title)
+        row.addWidget(self.tabs, 1)
+        self.body.addLayout(row, 1)
+
+        session.recording_changed.connect(self.clear)
+        window.runner.failed.connect(self._task_ended)
+        window.runner.cancelled.connect(self._task_ended)
+        window.runner.finished.connect(self._task_finished)
+        session.result_changed.connect(lambda _stage: self.update_banner())
+
+    # the tabs ----------------------------------------------------------------------------------------------
+    def tab(self, title: str):
+        """The tab called ``title`` (e.g. "GridScore")."""
+        return next(t for t in self.view_tabs if t.title == title)
+
+    def settings(self) -> ViewSettings:
+        values = {}
+        for name, form in self.forms.items():
+            try:
+                values[name] = form.config()
+            except (TypeError, ValueError):
+                values[name] = getattr(ViewSettings(), name)
+        return ViewSettings(**values)
+
+    def signature(self) -> tuple:
+        keys = tuple(self.session.results.get(stage, (None, None))[0] for stage in STAGES)
+        return id(self.session.loaded), keys, self.settings()
+
+    def has_results(self) -> bool:
+        return self.session.analysis is not None and any(s in self.session.results for s in STAGES)
+
+    def clear(self) -> None:
+        self.data = None
+        self.computed_signature = None
+        self.selection.index = 0
+        for tab in self.view_tabs:
+            tab.set_data(None)
+            tab.say(f"{tab.title}: run the analysis (Preprocess, TDA, Decode), then press “Compute views”.")
+        self.status.setText("")
+        self.show_banner("")
+
+    def update_banner(self) -> None:
+        if self.data is not None and self.signature() != self.computed_signature:
+            self.show_banner(
+                "The analysis results or the view settings changed since these views were computed: press "
+                "“Compute views” to update them."
+            )
+        else:
+            self.show_banner("")
+
+    # computing ---------------------------------------------------------------------------------------------
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        QTimer.singleShot(0, self.maybe_compute)
+
+    def maybe_compute(self) -> None:
+        """Compute when the page is shown with results newer than the views (and nothing else runs); a
+        computation that failed or was cancelled is not retried by itself for the same inputs."""
+        signature = self.signature() if self.has_results() else None
+        stale = signature is not None and signature not in (self.computed_signature, self.given_up_signature)
+        if self.isVisible() and stale and not self.window.busy:
+            self.compute_views()
+
+    def _task_ended(self, name: str, *_details) -> None:
+        """A task failed or was cancelled; for "views", say so and do not retry on the next show."""
+        if name == "views":
+            self.given_up_signature = self._pending_signature
+            self.status.setText("Views were not computed (cancelled or failed): press “Compute views”.")
+
+    def _task_finished(self, name: str, _result) -> None:
+        if name in ("preprocess", "tda", "decode") and self.isVisible():  # a stage rerun while shown
+            QTimer.singleShot(0, self.maybe_compute)
+
+    def compute_views(self, then=None) -> bool:
+        """Compute every view on a worker and draw them when done; False when nothing was started."""
+        if self.session.analysis is None:
+            self.show_banner("Load a recording first (Import page), then run Preprocess, TDA and Decode.")
+            return False
+        if self.window.busy:
+            self.show_banner(
+                f"'{self.window.runner.current}' is running: press “Compute views” when it is done."
+            )
+            return False
+        inputs = gather_inputs(self.session)
+        settings = self.settings()
+        signature = self.signature()
+        self._pending_signature = signature
+
+        def work(progress, cancel):
+            return compute_views(inputs, settings, Reporter(progress, cancel))
+
+        def done(data: ViewData) -> None:
+            if signature[0] != id(self.session.loaded):
+                return  # another recording was opened meanwhile: these views belong to the old one
+            self.show_data(data, signature)
+            if then is not None:
+                then()
+
+        self.status.setText("computing views…")
+        return self.window.run("views", work, done)
+
+    def show_data(self, data: ViewData, signature=None) -> None:
+        """Hand new results to every tab (each draws now if visible, else when shown)."""
+        self.data = data
+        self.computed_signature = signature
+        n = len(data.unit_ids)
+        if n and self.selection.index >= n:
+            self.selection.index = 0
+        for tab in self.view_tabs:
+            tab.set_data(data)
+        shown = [t.title for t in self.view_tabs if t.has_content]
+        missing = [t.title for t in self.view_tabs if not t.has_content]
+        text = f"{len(shown)} of {len(self.view_tabs)} views ready"
+        if missing:
+            text += f" ({', '.join(missing)}: see their tabs for what they need)"
+        self.status.setText(text + ".")
+        self.update_banner()
+
+    # exporting ---------------------------------------------------------------------------------------------
+    def provenance(self, view: str) -> dict:
+        from core.export import provenance
+
+        rec = self.session.recording
+        params = {
+            "analysis": self.session.config.to_dict(),
+            "views": self.data.settings if self.data else None,
+        }
+        return provenance(
+            rec.source, rec.sha256, params, device="gpu" if self.session.gpu else "cpu", view=view
+        )
+
+    def run_export(self, title: str, job, folder: Path) -> bool:
+        """Run a tab's export ``job`` into ``folder`` (in the export process, waited on by a worker thread);
+        the files are logged."""
+        record = self.provenance(title.lower())
+
+        def work(progress, cancel):
+            report = Reporter(progress, cancel)
+            report(0.0, f"exporting {title} (figure, data, provenance)")
+            return exporting.run(job, Path(folder), record, report.check)
+
+        def done(paths) -> None:
+            names = ", ".join(p.name for p in paths)
+            self.log(f"{title} exported to {folder}: {names}")
+            self.status.setText(f"{title}: {len(paths)} files written to {folder}")
+
+        return self.window.run(f"export {title}", work, done)
+
+    def choose_export_all(self) -> None:
+        if self.session.result("significance") is None:
+            self._tell(
+                "Export all", "Export all needs at least the TDA results: run Preprocess and TDA first."
+            )
+            return
+        folder = QFileDialog.getExistingDirectory(
+            self, "Export the whole report into folder", str(Path.home())
+        )
+        if folder:
+            self.export_all(Path(folder))
+
+    def export_all(self, folder: Path) -> bool:
+        """Write the report folder (summary.json, barcode, decoding.npz and every supported view) on a worker,
+        with the view modules' default settings, as the CLI's ``--views all`` does."""
+        if self.session.result("significance") is None or self.session.recording is None:
+            self._tell(
+                "Export all", "Export all needs at least the TDA results: run Preprocess and TDA first."
+            )
+            return False
+        inputs = gather_inputs(self.session)
+        folder = Path(folder)
+
+        def work(progress, cancel):
+            return export_report_folder(inputs, folder, Reporter(progress, cancel))
+
+        def done(paths) -> None:
+            self.log(f"report written to {folder}: {len(paths)} files")
+            self.status.setText(f"Export all: {len(paths)} files written to {folder}")
+
+        return self.window.run("export all", work, done)
+
+    def _tell(self, title: str, text: str) -> None:
+        self.log(text)
+        box = QMessageBox(self)
+        box.setWindowTitle(title)
+        box.setText(text)
+        box.setObjectName("views_message")
+        box.open()
