@@ -141,7 +141,11 @@ class PreprocessPage(StagePage):
     def show_result(self, rm) -> None:
         n = min(rm.n_bins, int(60 / rm.config.dt_s))
         dt = rm.config.dt_s
-        self.image.setImage(rm.rates[:n], autoLevels=True, scale=(dt, 1.0))  # (x = time, y = unit)
+        preview = rm.rates[:n]
+        top = float(np.percentile(preview[:: max(1, n // 500)], 99.5)) or 1.0  # levels from a thin sample
+        self.image.setImage(
+            preview, autoLevels=False, levels=(0.0, top), autoHistogramRange=False, scale=(dt, 1.0)
+        )  # (x = time, y = unit)
         self.status.setText(
             f"{rm.n_bins:,} bins × {rm.rates.shape[1]} units kept "
             f"({rm.kept_fraction:.0%} of {rm.n_bins_total:,}); {rm.rates.nbytes / 1e6:.0f} MB float32"
