@@ -155,6 +155,26 @@ def ring_readout(trace: bool):
     return _READOUTS[trace]
 
 
+def cann_params(config, positions: np.ndarray, k: float, u0: float, task: Task, idx: np.ndarray) -> dict:
+    """The compiled-step parameters every CANN shares (float32; ``positions`` in rad, per axis for 2-D)."""
+    import jax
+
+    c = config
+    return {
+        "cos": np.cos(positions).astype(np.float32),
+        "sin": np.sin(positions).astype(np.float32),
+        "k": np.float32(k),
+        "u0": np.float32(u0),
+        "inv_4a2": np.float32(1.0 / (4 * c.a_rad**2)),
+        "dt_tau": np.float32(c.dt_ms / c.tau_ms),
+        "dt_tau_v": np.float32(c.dt_ms / c.tau_v_ms),
+        "m": np.float32(c.m),
+        "noise_sd": np.float32(task.noise_sd),
+        "key": jax.random.PRNGKey(task.seed),
+        "idx": idx.astype(np.int32),
+    }
+
+
 def pick_units(n_total: int, record_units: int | np.ndarray | None, seed: int) -> np.ndarray:
     """Indices of recorded neurons: all (None), a random sorted subset of that size (int, seeded) or given."""
     if record_units is None:
@@ -232,23 +252,10 @@ class RingNetwork:
     # ---- running
 
     def _params(self, task: Task, idx: np.ndarray) -> dict:
-        import jax
-
-        c = self.config
         return {
             "jhat": self.jhat.astype(np.complex64),
             "x": self.x.astype(np.float32),
-            "cos": np.cos(self.x).astype(np.float32),
-            "sin": np.sin(self.x).astype(np.float32),
-            "k": np.float32(self.k),
-            "u0": np.float32(self.u0),
-            "inv_4a2": np.float32(1.0 / (4 * c.a_rad**2)),
-            "dt_tau": np.float32(c.dt_ms / c.tau_ms),
-            "dt_tau_v": np.float32(c.dt_ms / c.tau_v_ms),
-            "m": np.float32(c.m),
-            "noise_sd": np.float32(task.noise_sd),
-            "key": jax.random.PRNGKey(task.seed),
-            "idx": idx.astype(np.int32),
+            **cann_params(self.config, self.x, self.k, self.u0, task, idx),
         }
 
     def _drive(self, task: Task, t: np.ndarray) -> dict[str, np.ndarray]:

@@ -33,7 +33,7 @@ from core.simulation.base import (
     step_times,
     wrap,
 )
-from core.simulation.models_cann1d import device_name, free_bump_peak, pick_units
+from core.simulation.models_cann1d import cann_params, device_name, free_bump_peak, pick_units
 from core.simulation.tasks import Task
 
 BOUNDARIES = ("torus", "plane")
@@ -234,7 +234,6 @@ class CANN2D:
     ) -> SimulationResult:
         """Run over the whole task (2-D ``stim_pos``). Arguments as :meth:`CANN1D.simulate`; unit indices are
         flat (row-major) indices into the L × L sheet; ``record_state`` keeps u (n_records, L, L)."""
-        import jax
 
         c = self.config
         task.require("stim_pos", "stim_amp", model=self.name)
@@ -251,17 +250,7 @@ class CANN2D:
         params = {
             "khat": self.khat.astype(np.complex64),
             "xs": self.xs.astype(np.float32),
-            "cos": np.cos(self.xs).astype(np.float32),
-            "sin": np.sin(self.xs).astype(np.float32),
-            "k": np.float32(self.k),
-            "u0": np.float32(self.u0),
-            "inv_4a2": np.float32(1.0 / (4 * c.a_rad**2)),
-            "dt_tau": np.float32(c.dt_ms / c.tau_ms),
-            "dt_tau_v": np.float32(c.dt_ms / c.tau_v_ms),
-            "m": np.float32(c.m),
-            "noise_sd": np.float32(task.noise_sd),
-            "key": jax.random.PRNGKey(task.seed),
-            "idx": idx.astype(np.int32),
+            **cann_params(c, self.xs, self.k, self.u0, task, idx),
         }
         if state is None:
             if start_position is None:
