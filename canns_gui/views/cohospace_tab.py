@@ -7,14 +7,13 @@ from functools import partial
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QHBoxLayout, QLabel
+from PySide6.QtWidgets import QHBoxLayout
 
 from canns_gui.views import exporting
 from canns_gui.views.common import (
     BLUE,
     ORANGE,
     TWO_PI,
-    UnitBrowser,
     ViewTab,
     colormap,
     colour_bar,
@@ -35,12 +34,7 @@ class CohoSpaceTab(ViewTab):
     key = "cohospace"
 
     def build(self) -> None:
-        self.browser = UnitBrowser(self.page.selection)
-        self.tools.addWidget(self.browser, 1)
-        self.page.selection.changed.connect(lambda _: self.refresh())
-        self.info = QLabel("")
-        self.info.setWordWrap(True)
-        self.content_layout.addWidget(self.info)
+        self.info = self.add_unit_browser()
         row = QHBoxLayout()
         self.unit_plot = plot_widget("", "θ1 (rad)", "θ2 (rad)")
         self.centres_plot = plot_widget("", "centre θ1 (rad)", "centre θ2 (rad)")

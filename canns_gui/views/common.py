@@ -310,6 +310,17 @@ class ViewTab(QWidget):
         """Stop anything animated (the page hides or the data goes)."""
 
     # shared ----------------------------------------------------------------------------------------------
+    def add_unit_browser(self) -> QLabel:
+        """The ◀ unit ▶ browser of the page's shared selection in the toolbar (redraws on a change), and a
+        wrapping info label above the plots, which is returned."""
+        self.browser = UnitBrowser(self.page.selection)
+        self.tools.addWidget(self.browser, 1)
+        self.page.selection.changed.connect(lambda _: self.refresh())
+        info = QLabel("")
+        info.setWordWrap(True)
+        self.content_layout.addWidget(info)
+        return info
+
     @property
     def has_content(self) -> bool:
         return self.stack.currentWidget() is self.content

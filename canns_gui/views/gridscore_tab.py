@@ -17,7 +17,6 @@ from canns_gui.views.common import (
     GREY,
     MODULE_COLOURS,
     RED,
-    UnitBrowser,
     ViewTab,
     colormap,
     colour_bar,
@@ -39,15 +38,10 @@ class GridScoreTab(ViewTab):
     key = "gridscore"
 
     def build(self) -> None:
-        self.browser = UnitBrowser(self.page.selection)
-        self.tools.addWidget(self.browser, 1)
-        self.page.selection.changed.connect(lambda _: self.refresh())
-        self.summary = QLabel("")
-        self.summary.setWordWrap(True)
+        self.summary = self.add_unit_browser()
         self.info = QLabel("")
         self.info.setWordWrap(True)
         self.info.setStyleSheet("font-weight: bold;")
-        self.content_layout.addWidget(self.summary)
         self.content_layout.addWidget(self.info)
         self.map_plot = plot_widget("Rate map", "x (cm)", "y (cm)")
         self.ac_plot = plot_widget("Autocorrelogram", "lag x (cm)", "lag y (cm)")

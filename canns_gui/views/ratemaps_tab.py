@@ -7,13 +7,12 @@ from functools import partial
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QHBoxLayout, QLabel
+from PySide6.QtWidgets import QHBoxLayout
 
 from canns_gui.views import exporting
 from canns_gui.views.common import (
     BLUE,
     RED,
-    UnitBrowser,
     ViewTab,
     colormap,
     colour_bar,
@@ -33,12 +32,7 @@ class RateMapsTab(ViewTab):
     key = "frm"
 
     def build(self) -> None:
-        self.browser = UnitBrowser(self.page.selection)
-        self.tools.addWidget(self.browser, 1)
-        self.page.selection.changed.connect(lambda _: self.refresh())
-        self.info = QLabel("")
-        self.info.setWordWrap(True)
-        self.content_layout.addWidget(self.info)
+        self.info = self.add_unit_browser()
         row = QHBoxLayout()
         self.map_plot = plot_widget("", "x (cm)", "y (cm)")
         self.map_plot.getPlotItem().setAspectLocked(True)
