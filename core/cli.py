@@ -152,10 +152,12 @@ def config_from_args(args: argparse.Namespace) -> AnalysisConfig:
 def execute(args: argparse.Namespace) -> int:
     if args.command == "simulate":
         return simulate(args)
-    from core.export_report import export_views, parse_views
+    from core.export_report import export_views, parse_views, view_names
     from core.progress import Reporter
     from core.report import write_run_outputs
 
+    if args.views.strip() != "none":
+        view_names(args.views)  # a typo fails now, not after the analysis
     progress = StderrProgress(args.quiet)
     warnings: list[str] = []
     if args.command == "demo":

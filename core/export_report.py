@@ -38,15 +38,24 @@ def supported_views(result: AnalysisResult) -> list[str]:
     return [v for v in VIEWS if ok[v]]
 
 
-def parse_views(text: str, result: AnalysisResult) -> list[str]:
-    """'all' (those the data support) or a comma list; ConfigError names a view the data cannot support."""
-    supported = supported_views(result)
+def view_names(text: str) -> list[str] | None:
+    """The views named in ``text`` (None for 'all'); ConfigError for a name that is no view. Cheap: check it
+    before the analysis runs."""
     if text.strip() in ("", "all"):
-        return supported
+        return None
     asked = [v.strip().lower() for v in text.split(",") if v.strip()]
     unknown = [v for v in asked if v not in VIEWS]
     if unknown:
         raise ConfigError(f"unknown view(s) {', '.join(unknown)}; choose from all, {', '.join(VIEWS)}")
+    return asked
+
+
+def parse_views(text: str, result: AnalysisResult) -> list[str]:
+    """'all' (those the data support) or a comma list; ConfigError names a view the data cannot support."""
+    supported = supported_views(result)
+    asked = view_names(text)
+    if asked is None:
+        return supported
     missing = [v for v in asked if v not in supported]
     if missing:
         raise ConfigError(

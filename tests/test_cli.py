@@ -123,3 +123,9 @@ def test_a_view_the_data_cannot_give_is_named(tmp_path):
     out = asa("run", path, "--preset", "hd", "--views", "cohomap", "--out", tmp_path / "out")
     assert out.returncode == 2
     assert "cohomap" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_an_unknown_view_fails_before_the_analysis(tmp_path):
+    out = asa("run", tmp_path / "missing.npz", "--views", "cohomapp")
+    assert out.returncode == 2
+    assert "unknown view(s) cohomapp" in out.stderr  # named before the input is even opened
