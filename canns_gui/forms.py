@@ -156,6 +156,9 @@ class ConfigForm(QWidget):
             widget = _Field(f.name, kind, optional, dict(f.metadata), getattr(config, f.name))
             widget.changed.connect(self.changed)
             label = QLabel(_label(f.name, f.metadata))
+            label.setWordWrap(True)  # long labels wrap instead of widening the form past its panel
+            help_text = f.metadata.get("help", "") if "label" in f.metadata else ""
+            widget.setToolTip(f"{help_text}\n{widget.toolTip()}".strip())
             label.setToolTip(widget.toolTip())
             layout.addRow(label, widget)
             self.fields[f.name] = widget

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from canns_gui.pages.import_page import ImportPage, load_file, make_demo
-from canns_gui.project import SUFFIX, load_project, save_project
+from canns_gui.project import SUFFIX, read_project, save_project
 from canns_gui.session import Session
 from canns_gui.settings import Settings, SettingsDialog, apply_theme
 from canns_gui.tasks import TaskRunner
@@ -57,6 +57,7 @@ class MainWindow(QMainWindow):
         apply_theme(self.settings.theme)  # before any plot exists: pyqtgraph reads its colours at creation
         self.session = Session(self)
         self.session.gpu = self.settings.device != "cpu"
+        self.session.set_cache_folder(self.settings.cache_folder, self.settings.cache_max_bytes)
         self.runner = TaskRunner(self)
         self.log = LogPanel()
         self._on_done: dict[str, Callable[[Any], None]] = {}
@@ -153,6 +154,7 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(self.settings, self)
         if dialog.exec():
             self.session.gpu = self.settings.device != "cpu"
+            self.session.set_cache_folder(self.settings.cache_folder, self.settings.cache_max_bytes)
             if self.session.analysis is not None:
                 self.session.analysis.gpu = self.session.gpu
             form = self.session.forms.get("significance")
@@ -216,9 +218,22 @@ class MainWindow(QMainWindow):
     def save_project(self, path: Path) -> Path:
         loaded = self.session.loaded
         rec = loaded.recording
-        saved = save_project(path, loaded.source, rec.sha256, self.session.config, list(self.session.results))
+        saved = save_project(
+            path, loaded.source, rec.sha256, self.session.config, list(self.session.results), **self._extras()
+        )
         self.log(f"project saved to {saved}")
         return saved
+
+    def _extras(self) -> dict:
+        """What a project file keeps besides input and parameters: the cache folder and result keys, and
+        the Views page state with the wizard page shown."""
+        views = self.views_page.view_state()
+        views["page"] = self.pages[self.stack.currentIndex()].title
+        return {
+            "cache_folder": self.session.cache_folder,
+            "cache_keys": self.session.stage_keys(),
+            "views": views,
+        }
 
     def autosave(self) -> None:
         """Keep the last state in the user's data folder, to survive a crash."""
@@ -233,6 +248,7 @@ class MainWindow(QMainWindow):
             rec.sha256,
             self.session.config,
             list(self.session.results),
+            **self._extras(),
         )
 
     def choose_project(self) -> None:
@@ -241,12 +257,28 @@ class MainWindow(QMainWindow):
             self.open_project(Path(path))
 
     def open_project(self, path: Path) -> None:
-        """Reload the input, restore every parameter, and rerun the recorded stages (cached when possible)."""
+        """Reload the input, restore every parameter, rerun the recorded stages (read from the disk cache when
+        there), then restore the Views page and the page that was shown."""
         try:
-            source, sha256, config, stages = load_project(path)
+            project = read_project(path)
         except AsaError as exc:
             self._show_error("open project", str(exc), "")
             return
+        source, sha256, config, stages = project.source, project.sha256, project.config, project.stages
+        saved_in = Path(project.cache_folder) if project.cache_folder else None
+        if saved_in is not None and saved_in != self.session.cache_folder and saved_in.is_dir():
+            self.session.set_cache_folder(
+                self.settings.cache_folder, self.settings.cache_max_bytes, read_also=(saved_in,)
+            )
+
+        def finish() -> None:
+            analysis = self.session.analysis
+            if analysis is not None and stages:
+                done = ", ".join(analysis.computed)
+                self.log(f"project results: {'recomputed ' + done if done else 'all read from the cache'}")
+            titles = [p.title for p in self.pages]
+            if project.views.get("page") in titles:
+                self.steps.setCurrentRow(titles.index(project.views["page"]))
 
         def restore() -> None:
             rec = self.session.recording
@@ -255,16 +287,19 @@ class MainWindow(QMainWindow):
             for section, form in self.session.forms.items():
                 form.set_config(getattr(config, section), respect_user=False)
             self.session.set_config(config)
-            self._rerun([p for p in self.pages if getattr(p, "stage", None) in stages])
+            self.views_page.set_view_state(project.views)
+            self._rerun([p for p in self.pages if getattr(p, "stage", None) in stages], finish)
 
         self.log(f"opening project {path}")
         self.open_recording(source or ":demo:", then=restore)
 
-    def _rerun(self, pages: list) -> None:
+    def _rerun(self, pages: list, then: Callable[[], None] | None = None) -> None:
         if not pages:
+            if then is not None:
+                then()
             return
         first, rest = pages[0], pages[1:]
-        first.start(then=lambda: self._rerun(rest))
+        first.start(then=lambda: self._rerun(rest, then))
 
     def _task_started(self, name: str) -> None:
         self._started[name] = time.monotonic()

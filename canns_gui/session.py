@@ -1,17 +1,20 @@
 """What the app holds between pages: the recording, the parameters, and the stage results with their keys.
 
-Results are computed by :class:`core.pipeline.StagedAnalysis` (cached by digest); a page's result is stale
-when the key of its stage under the current parameters differs from the key it was computed with.
+Results are computed by :class:`core.pipeline.StagedAnalysis` (cached by digest, in memory and, once
+:meth:`Session.set_cache_folder` is called, on disk between runs); a page's result is stale when the key of
+its stage under the current parameters differs from the key it was computed with.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from core.cache import StageCache
+from core.cache import DEFAULT_MAX_BYTES, DiskCache, StageCache
 from core.pipeline import AnalysisConfig, StagedAnalysis, resolve_preset
 from core.recording import Recording
 
@@ -46,6 +49,24 @@ class Session(QObject):
     @property
     def recording(self) -> Recording | None:
         return self.loaded.recording if self.loaded else None
+
+    def set_cache_folder(
+        self,
+        folder: str | os.PathLike | None,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        read_also: tuple[str | os.PathLike, ...] = (),
+    ) -> None:
+        """Keep stage results on disk in ``folder`` (at most ``max_bytes`` bytes) besides memory, also looking
+        in ``read_also``; None: memory only."""
+        self.cache.disk = DiskCache(folder, max_bytes, read_also) if folder is not None else None
+
+    @property
+    def cache_folder(self) -> Path | None:
+        return self.cache.disk.folder if self.cache.disk is not None else None
+
+    def stage_keys(self) -> dict[str, str]:
+        """The cache key of every shown stage result (stage → hex digest)."""
+        return {stage: key for stage, (key, _value) in self.results.items()}
 
     def set_loaded(self, loaded: Loaded) -> None:
         """Replace the recording; earlier results stay in the cache but are no longer shown."""

@@ -1,18 +1,20 @@
 """The analysis from a loaded recording to a verdict: rates → point cloud → persistence → significance.
 
 ``run_analysis`` chains the stages, each a plain function of (input, config), with progress, cancel, per-stage
-timings and an optional :class:`~core.cache.StageCache`. Presets hold the parameter sets for grid modules
-(a torus expected) and head-direction ensembles (a ring expected).
+timings and an optional :class:`~core.cache.StageCache` (in memory, and on disk between runs when given a
+cache folder). Presets hold the parameter sets for grid modules (a torus expected) and head-direction
+ensembles (a ring expected).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
-from core.cache import StageCache, config_hash, recording_fingerprint
+from core.cache import DEFAULT_MAX_BYTES, DiskCache, StageCache, config_hash, recording_fingerprint
 from core.decoding import DecodeConfig, Decoding, decode
 from core.errors import ConfigError
 from core.homology import Persistence, PersistenceConfig, compute_persistence
@@ -110,11 +112,25 @@ class StagedAnalysis:
     """One recording's stages, each computed on demand from its upstream stage and cached by a digest of the
     recording and every config up to it. ``run_analysis`` uses it end to end; the GUI calls stage by stage
     and compares :meth:`key` values to know which results are stale.
+
+    ``cache_folder``: also keep results on disk there (at most ``cache_max_bytes`` bytes), so a new process
+    loads them instead of recomputing; a given ``cache`` without a disk layer gets one. Without it, results
+    stay in memory only. ``computed`` lists the stages this object computed rather than found cached.
     """
 
-    def __init__(self, recording: Recording, cache: StageCache | None = None, gpu: bool = False) -> None:
+    def __init__(
+        self,
+        recording: Recording,
+        cache: StageCache | None = None,
+        gpu: bool = False,
+        cache_folder: str | os.PathLike | None = None,
+        cache_max_bytes: int = DEFAULT_MAX_BYTES,
+    ) -> None:
         self.recording = recording
         self.cache = cache if cache is not None else StageCache(max_items=len(STAGES))
+        if cache_folder is not None and self.cache.disk is None:
+            self.cache.disk = DiskCache(cache_folder, cache_max_bytes)
+        self.computed: list[str] = []
         self.gpu = gpu
         self.fingerprint = recording_fingerprint(recording)
         self.timings_s: dict[str, float] = {}  # seconds of the last computation of each stage (0: cached)
@@ -138,6 +154,7 @@ class StagedAnalysis:
         began = time.perf_counter()
         value = compute(report)
         self.timings_s[stage] = time.perf_counter() - began
+        self.computed.append(stage)
         self._timed[stage] = key
         self.cache.put(key, value)
         return value
@@ -251,8 +268,11 @@ def run_analysis(
     cancel: CancelCheck | None = None,
     cache: StageCache | None = None,
     gpu: bool = False,
+    cache_folder: str | os.PathLike | None = None,
 ) -> AnalysisResult:
     """Rates → point cloud → persistence → significance and verdict → decoded phases (when a ring or torus,
-    or when ``config.decoding.n_circles`` asks) for one recording."""
+    or when ``config.decoding.n_circles`` asks) for one recording; results also kept in ``cache_folder``
+    (on disk, between runs) when given."""
     config = resolve_preset(config or AnalysisConfig(), recording)
-    return StagedAnalysis(recording, cache, gpu).result(config, Reporter(progress, cancel))
+    analysis = StagedAnalysis(recording, cache, gpu, cache_folder)
+    return analysis.result(config, Reporter(progress, cancel))

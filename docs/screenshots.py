@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     scratch = tempfile.mkdtemp(prefix="canns-shots-")
     os.environ["XDG_DATA_HOME"] = os.path.join(scratch, "data")  # autosave goes here, not the user's folder
     os.environ["XDG_CONFIG_HOME"] = os.path.join(scratch, "config")
+    os.environ["XDG_CACHE_HOME"] = os.path.join(scratch, "cache")
 
     from PySide6.QtWidgets import QApplication
 
@@ -102,8 +103,19 @@ def main(argv: list[str] | None = None) -> int:
     views.settings_button.setChecked(True)  # the view parameters beside the last tab
     shoot("views-settings")
     views.settings_button.setChecked(False)
-    go(5)
-    shoot("simulate")
+    go(5)  # Simulate: a ring CANN tracking head direction, then the grid sheet path-integrating a walk
+    sim = window.pages[5]
+    for model, duration_s, tabs in (
+        ("cann1d", 20.0, ("Live", "Bump vs stimulus", "Space–time")),
+        ("grid-torus", 60.0, ("Live", "Bump vs stimulus")),
+    ):
+        sim.model_box.setCurrentIndex(sim.model_box.findData(model))
+        sim.panel.task.fields["duration_s"].set_value(duration_s)
+        sim.start()
+        wait_idle(app, window)
+        for title in tabs:
+            sim.tabs.setCurrentIndex([sim.tabs.tabText(i) for i in range(sim.tabs.count())].index(title))
+            shoot(f"simulate-{model}-{title.split()[0].lower().rstrip('–')}")
     window.close()
     print(f"{len(shots)} screenshots in {out}")
     return 0

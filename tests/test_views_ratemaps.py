@@ -61,34 +61,53 @@ def test_constant_rate_gives_a_flat_map_at_that_rate(walk):
 
 @pytest.mark.filterwarnings("error")
 def test_unvisited_bins_are_nan_and_a_silent_region_is_zero():
+    """Default kernel (σ = 3 cm): a 40 × 40 cm hole is blank ≥ 4σ from its edge, filled near it."""
     rng = np.random.default_rng(0)
     x, y = rng.uniform(0, 100, (2, 200_000))
-    hole = (np.abs(x - 50) < 15) & (np.abs(y - 50) < 15)
+    hole = (np.abs(x - 50) < 20) & (np.abs(y - 50) < 20)
     x, y = x[~hole], y[~hole]
     right_only = np.where(x > 50, 10.0, 0.0)  # silent on the left half
     silent = np.zeros_like(x)
     maps = compute_rate_maps(rate_matrix(np.column_stack([right_only, silent]), x, y))
     xc = 0.5 * (maps.x_edges[:-1] + maps.x_edges[1:])
     yc = 0.5 * (maps.y_edges[:-1] + maps.y_edges[1:])
-    in_hole = (np.abs(xc[None, :] - 50) < 12) & (np.abs(yc[:, None] - 50) < 12)
-    assert np.isnan(maps.maps[:, in_hole]).all()
+    depth = np.minimum(20 - np.abs(xc[None, :] - 50), 20 - np.abs(yc[:, None] - 50))  # cm inside the hole
+    assert np.isnan(maps.maps[:, depth > 4 * 3.0]).all()
+    assert np.isfinite(maps.maps[:, (depth > 0) & (depth < 1.0 * 3.0)]).all()  # smoothed occupancy reaches in
+    assert np.array_equal(maps.valid, np.isfinite(maps.maps[0]))
     far_left = np.isfinite(maps.maps[0]) & (xc[None, :] < 30)
     assert far_left.sum() > 100 and (maps.maps[0][far_left] == 0).all()
     far_right = np.isfinite(maps.maps[0]) & (xc[None, :] > 70)
     assert np.allclose(maps.maps[0][far_right], 10.0)
     silent_map = maps.maps[1]
+    assert np.isfinite(silent_map).sum() > 0.7 * silent_map.size
     assert (silent_map[np.isfinite(silent_map)] == 0).all()
     assert np.isnan(maps.spatial_information_bits_per_spike[1])
     assert maps.peak_rate_hz[1] == 0.0
 
 
 @pytest.mark.filterwarnings("error")
-def test_min_occupancy_blanks_rarely_visited_bins(walk):
-    x, y = walk
-    loose = compute_rate_maps(rate_matrix(np.ones(x.size), x, y), RateMapConfig(min_occupancy_s=0.0))
-    strict = compute_rate_maps(rate_matrix(np.ones(x.size), x, y), RateMapConfig(min_occupancy_s=1.0))
-    assert np.isfinite(strict.maps).sum() < np.isfinite(loose.maps).sum()
-    assert np.isnan(strict.maps[0][strict.occupancy_s < 1.0]).all()
+def test_min_occupancy_applies_to_the_smoothed_occupancy():
+    """A bin the path skipped inside the visited area is filled; far bins and sparse bins are NaN."""
+    rng = np.random.default_rng(3)
+    x, y = rng.uniform(0, 50, (2, 30_000))  # 300 s over 20 × 20 bins of 2.5 cm: ~0.75 s per bin
+    skipped = (np.floor(x / 2.5) == 10) & (np.floor(y / 2.5) == 7)
+    x, y = x[~skipped], y[~skipped]
+    x, y = np.append(x, [0.0, 100.0]), np.append(y, [0.0, 100.0])  # pin the arena to 0..100 cm
+    maps = compute_rate_maps(rate_matrix(np.full(x.size, 7.0), x, y))
+    assert maps.occupancy_s[7, 10] == 0.0
+    assert maps.maps[0, 7, 10] == pytest.approx(7.0, rel=1e-5)
+    assert np.allclose(maps.maps[0, :20, :20], 7.0, rtol=1e-5)  # the whole visited square, no holes
+    assert np.isnan(maps.maps[0, 25:, :]).all() and np.isnan(maps.maps[0, :, 25:]).all()  # ≥ 4σ away
+    strict = compute_rate_maps(rate_matrix(np.full(x.size, 7.0), x, y), RateMapConfig(min_occupancy_s=1.0))
+    smoothed = strict.binning.smoothed_occupancy_s
+    assert np.isnan(strict.maps[0][smoothed < 1.0]).all()
+    assert np.allclose(strict.maps[0][smoothed >= 1.0], 7.0, rtol=1e-5)
+    assert np.isfinite(strict.maps).sum() < np.isfinite(maps.maps).sum()
+    raw = compute_rate_maps(
+        rate_matrix(np.full(x.size, 7.0), x, y), RateMapConfig(smoothing_sigma_cm=0.0, min_occupancy_s=0.1)
+    )
+    assert np.isnan(raw.maps[0, 7, 10])  # without smoothing, occupancy is the raw time in the bin
 
 
 def test_place_field_carries_spatial_information_and_uniform_unit_none(walk):

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from canns_gui.forms import ConfigForm
 from canns_gui.pages.base import Page
+from canns_gui.views.common import colormap, ink
+from core.embedding import MAX_UMAP_POINTS, Embedding2D, embed_2d, umap_available
 from core.pipeline import PRESETS
 from core.progress import Reporter
 
 DIM_PENS = ((76, 114, 176), (221, 132, 82), (85, 168, 104))
+CLOUD_VIEWS = ("PCA", "UMAP")
+UMAP_TASK = "UMAP view"
+TWO_PI = 2 * np.pi
 
 
 class StagePage(Page):
@@ -167,17 +172,56 @@ class TdaPage(StagePage):
         self.verdict = QLabel("")
         self.verdict.setStyleSheet("font-size: 15px; font-weight: bold;")
         self.verdict.setWordWrap(True)
-        self.cloud_plot = pg.PlotWidget(title="Point cloud (PC1 × PC2)")
+        view_row = QHBoxLayout()
+        view_row.addWidget(QLabel("Point-cloud view"))
+        self.view_choice = QComboBox()
+        self.view_choice.addItems(CLOUD_VIEWS)
+        self.view_choice.setToolTip(
+            "PCA: the first two principal components. UMAP: a non-linear 2-D map of at most "
+            f"{MAX_UMAP_POINTS} points, computed on a worker (the first in a session compiles for up to a "
+            "minute). Display only: homology uses the full cloud."
+        )
+        if not umap_available():  # e.g. a packaged app built without umap-learn
+            item = self.view_choice.model().item(CLOUD_VIEWS.index("UMAP"))
+            item.setEnabled(False)
+            item.setToolTip("UMAP needs umap-learn, which this installation lacks")
+        self.view_choice.currentTextChanged.connect(self.show_cloud_view)
+        view_row.addWidget(self.view_choice)
+        view_row.addStretch(1)
+        self.cloud_plot = pg.PlotWidget(title="Point cloud")
         self.cloud_plot.setLabel("bottom", "PC1")
         self.cloud_plot.setLabel("left", "PC2")
+        self.cloud_bar = pg.ColorBarItem(
+            values=(0.0, 1.0),
+            colorMap=colormap("viridis"),
+            interactive=False,
+            width=12,
+            orientation="horizontal",
+        )
+        bar_view = pg.GraphicsLayoutWidget()  # the colour bar in its own flat view under the plot
+        bar_view.setBackground(pg.getConfigOption("background"))
+        bar_view.addItem(self.cloud_bar)
+        bar_view.setFixedHeight(62)
+        self.cloud_note = QLabel("")
+        self.cloud_note.setWordWrap(True)
         self.barcode_plot = pg.PlotWidget(title="Barcode")
         self.barcode_plot.setLabel("bottom", "filtration value (−log membership)")
         self.barcode_plot.getAxis("left").setTicks([[]])
+        cloud_box = QVBoxLayout()
+        cloud_box.addLayout(view_row)
+        cloud_box.addWidget(self.cloud_plot, 1)
+        cloud_box.addWidget(bar_view)
+        cloud_box.addWidget(self.cloud_note)
         plots = QHBoxLayout()
-        plots.addWidget(self.cloud_plot, 1)
+        plots.addLayout(cloud_box, 1)
         plots.addWidget(self.barcode_plot, 1)
         self.results_area.addWidget(self.verdict)
         self.results_area.addLayout(plots, 1)
+        self._cloud = None  # the PointCloud on display
+        self._embeddings: dict[str, Embedding2D] = {}  # "pca"/"umap" → embedding of self._cloud
+        session.result_changed.connect(self._result_changed)
+        window.runner.failed.connect(lambda name, *_: self._umap_ended(name, "failed"))
+        window.runner.cancelled.connect(lambda name: self._umap_ended(name, "cancelled"))
 
     def compute(self, analysis, config, report):
         significance = analysis.significance(config, report)
@@ -186,21 +230,132 @@ class TdaPage(StagePage):
     def show_result(self, value) -> None:
         cloud, pers, sig = value
         self.verdict.setText(f"Verdict: {sig.verdict} — {sig.evidence}")
-        self.cloud_plot.clear()
-        self.cloud_plot.plot(
-            cloud.points[:, 0],
-            cloud.points[:, 1],
-            pen=None,
-            symbol="o",
-            symbolSize=4,
-            symbolBrush=(76, 114, 176, 160),
-            symbolPen=None,
-        )
+        if cloud is not self._cloud:
+            self._cloud, self._embeddings = cloud, {}
         draw_barcode(self.barcode_plot, pers, sig)
         self.status.setText(
             f"{cloud.points.shape[0]} points; backend {pers.backend}, Z/{pers.coeff}; "
             f"filtration cut at {pers.threshold:.2f}"
         )
+        if self.view_choice.currentText() == "UMAP" and "umap" not in self._embeddings:
+            self._draw_embedding(self._embedding("pca"))  # PCA until the UMAP is ready
+            QTimer.singleShot(0, self.show_cloud_view)  # after ``then`` of a chained run has started
+        else:
+            self.show_cloud_view()
+
+    def clear(self) -> None:
+        super().clear()
+        self._cloud, self._embeddings = None, {}
+
+    def _result_changed(self, stage: str) -> None:
+        if stage == "decoding" and self._cloud is not None:
+            self.show_cloud_view()  # colour by the decoded phase now that it exists
+
+    def _embedding(self, method: str) -> Embedding2D:
+        if method not in self._embeddings:
+            self._embeddings[method] = embed_2d(self._cloud.points, method)  # PCA: instantaneous
+        return self._embeddings[method]
+
+    def show_cloud_view(self, *_) -> None:
+        """Draw the chosen view of the cloud; a UMAP not computed yet starts on a worker."""
+        if self._cloud is None:
+            return
+        if self.view_choice.currentText() == "PCA":
+            self._draw_embedding(self._embedding("pca"))
+        elif "umap" in self._embeddings:
+            self._draw_embedding(self._embeddings["umap"])
+        else:
+            self._start_umap()
+
+    def _start_umap(self) -> None:
+        cloud = self._cloud
+        metric = cloud.config.metric
+
+        def work(progress, cancel):
+            return cloud, embed_2d(cloud.points, "umap", 0, progress, cancel, metric=metric)
+
+        def done(value) -> None:
+            for_cloud, embedding = value
+            if for_cloud is not self._cloud:
+                return  # a newer TDA result replaced the cloud meanwhile
+            self._embeddings["umap"] = embedding
+            if self.view_choice.currentText() == "UMAP":
+                self._draw_embedding(embedding)
+
+        if self.window.busy or not self.window.run(UMAP_TASK, work, done):
+            self._set_view("PCA", f"UMAP view not started: '{self.window.runner.current}' is running.")
+            return
+        self.cloud_note.setText(
+            f"Computing the UMAP view on {min(cloud.points.shape[0], MAX_UMAP_POINTS)} points… "
+            "(the first UMAP in a session compiles for up to a minute)"
+        )
+
+    def _umap_ended(self, name: str, how: str) -> None:
+        if name == UMAP_TASK:
+            self._set_view("PCA", f"UMAP view {how}; showing PCA.")
+
+    def _set_view(self, view: str, note: str) -> None:
+        self.view_choice.blockSignals(True)
+        self.view_choice.setCurrentText(view)
+        self.view_choice.blockSignals(False)
+        if self._cloud is not None and view == "PCA":
+            self._draw_embedding(self._embedding("pca"))
+        self.cloud_note.setText(note)
+
+    def _point_colours(self) -> tuple[np.ndarray, str, bool]:
+        """Colour value of every cloud point, its label with units, and whether it is a phase (cyclic).
+
+        The decoded phase θ1 (rad) when the shown decoding was made from this cloud; else the time (s) of
+        the point's bin when the rate matrix shown on the Preprocess page is the one this cloud came from;
+        else the order of the point's bin among the kept bins (a stand-in for time).
+        """
+        cloud = self._cloud
+        dec = self.session.result("decoding")
+        if dec is not None and np.array_equal(dec.sampled_bin_index, cloud.bin_index):
+            return np.asarray(dec.sampled_theta[:, 0], dtype=np.float64), "decoded phase θ1 (rad)", True
+        rm = self.session.result("preprocess")
+        current = not (self.session.is_stale("preprocess") or self.session.is_stale("significance"))
+        if rm is not None and current and cloud.bin_index.max() < rm.t.size:
+            return np.asarray(rm.t[cloud.bin_index], dtype=np.float64), "time (s)", False
+        return cloud.bin_index.astype(np.float64), "time order (kept bin)", False
+
+    def _draw_embedding(self, emb: Embedding2D) -> None:
+        values, label, cyclic = self._point_colours()
+        values = values[emb.index]
+        cmap = colormap("twilight" if cyclic else "viridis")
+        lo, hi = (0.0, TWO_PI) if cyclic else (float(values.min()), float(values.max()))
+        hi = max(hi, lo + 1e-9)
+        rgba = cmap.map(np.clip((values - lo) / (hi - lo), 0.0, 1.0), mode="byte")
+        rgba[:, 3] = 200
+        self.cloud_plot.clear()
+        self.cloud_plot.plot(
+            emb.coords[:, 0],
+            emb.coords[:, 1],
+            pen=None,
+            symbol="o",
+            symbolSize=5,
+            symbolBrush=[pg.mkBrush(*c) for c in rgba.tolist()],
+            symbolPen=None,
+        )
+        self.cloud_bar.setColorMap(cmap)
+        self.cloud_bar.setLevels((lo, hi))
+        self.cloud_bar.getAxis("bottom").setLabel(label, color=ink())
+        n = emb.coords.shape[0]
+        if emb.method == "pca":
+            ratio = emb.explained_variance_ratio
+            self.cloud_plot.setTitle(f"Point cloud, PCA ({n} points)")
+            self.cloud_plot.setLabel("bottom", f"PC1 ({ratio[0]:.0%} of variance)")
+            self.cloud_plot.setLabel("left", f"PC2 ({ratio[1]:.0%} of variance)")
+            self.cloud_note.setText(f"Colour: {label}.")
+        else:
+            self.cloud_plot.setTitle(f"Point cloud, UMAP ({n} points)")
+            self.cloud_plot.setLabel("bottom", "UMAP 1 (a.u.)")
+            self.cloud_plot.setLabel("left", "UMAP 2 (a.u.)")
+            self.cloud_note.setText(
+                f"Colour: {label}. UMAP keeps neighbours, not distances: a ring stays a loop, "
+                "but sizes and gaps mean little."
+            )
+        self.cloud_plot.getPlotItem().enableAutoRange()
 
 
 def draw_barcode(plot: pg.PlotWidget, pers, sig, max_bars: int = 40) -> None:

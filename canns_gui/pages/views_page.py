@@ -7,6 +7,7 @@ exports its figure, data and provenance; File → Export all… writes the whole
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from canns_gui.forms import ConfigForm
 from canns_gui.pages.base import Page
+from canns_gui.project import config_from_dict
 from canns_gui.views import exporting
 from canns_gui.views.barcode_tab import BarcodeTab
 from canns_gui.views.cohomap_tab import CohoMapTab
@@ -64,6 +66,7 @@ class ViewsPage(Page):
         self.computed_signature = None
         self.given_up_signature = None
         self._pending_signature = None
+        self._pending_state: dict | None = None  # a restored state waiting for views data (set_view_state)
 
         bar = QHBoxLayout()
         self.compute_button = QPushButton("Compute views")
@@ -139,6 +142,7 @@ class ViewsPage(Page):
     def clear(self) -> None:
         self.data = None
         self.computed_signature = None
+        self._pending_state = None
         self.selection.index = 0
         for tab in self.view_tabs:
             tab.set_data(None)
@@ -215,6 +219,7 @@ class ViewsPage(Page):
             self.selection.index = 0
         for tab in self.view_tabs:
             tab.set_data(data)
+        self._apply_pending_state()
         shown = [t.title for t in self.view_tabs if t.has_content]
         missing = [t.title for t in self.view_tabs if not t.has_content]
         text = f"{len(shown)} of {len(self.view_tabs)} views ready"
@@ -222,6 +227,77 @@ class ViewsPage(Page):
             text += f" ({', '.join(missing)}: see their tabs for what they need)"
         self.status.setText(text + ".")
         self.update_banner()
+
+    # saved state (project files) ---------------------------------------------------------------------------
+    def view_state(self) -> dict:
+        """Plain-JSON state for a project file: the chosen tab, the selected unit (index and id), the view
+        settings, and each tab's controls (unit sort order, PathCompare time, FR window, CohoMap mode)."""
+        state: dict = {
+            "tab": self.tabs.tabText(self.tabs.currentIndex()),
+            "unit_index": int(self.selection.index),
+            "settings": dataclasses.asdict(self.settings()),
+            "tabs": {},
+        }
+        ids = self.data.unit_ids if self.data is not None else []
+        if 0 <= self.selection.index < len(ids):
+            state["unit_id"] = str(ids[self.selection.index])
+        for tab in self.view_tabs:
+            tab_state = {}
+            browser = getattr(tab, "browser", None)
+            if browser is not None and browser.sort.currentText():
+                tab_state["sort"] = browser.sort.currentText()
+            if hasattr(tab, "view_state"):
+                tab_state.update(tab.view_state())
+            if tab_state:
+                state["tabs"][tab.key] = tab_state
+        pending = self._pending_state
+        if pending is not None:  # restored but not applied yet (no views computed): keep what was restored
+            for name in ("unit_index", "unit_id", "tabs"):
+                if name in pending:
+                    state[name] = pending[name]
+        return state
+
+    def set_view_state(self, state: dict) -> None:
+        """Restore :meth:`view_state`: the view settings and the tab now; the unit and each tab's controls
+        when views data arrive (at once if there are some). Unknown or malformed entries are ignored."""
+        if not isinstance(state, dict):
+            return
+        settings = state.get("settings")
+        if isinstance(settings, dict):
+            defaults = ViewSettings()
+            for name, form in self.forms.items():
+                if isinstance(settings.get(name), dict):
+                    with contextlib.suppress(TypeError, ValueError):
+                        config = config_from_dict(type(getattr(defaults, name)), settings[name])
+                        form.set_config(config, respect_user=False)
+        titles = [self.tabs.tabText(i) for i in range(self.tabs.count())]
+        if state.get("tab") in titles:
+            self.tabs.setCurrentIndex(titles.index(state["tab"]))
+        self._pending_state = state
+        if self.data is not None:
+            self._apply_pending_state()
+
+    def _apply_pending_state(self) -> None:
+        state, self._pending_state = self._pending_state, None
+        if state is None or self.data is None:
+            return
+        ids = [str(u) for u in self.data.unit_ids]
+        index = state.get("unit_index")
+        if state.get("unit_id") in ids:
+            self.selection.set(ids.index(state["unit_id"]))
+        elif isinstance(index, int) and 0 <= index < len(ids):
+            self.selection.set(index)
+        tabs = state.get("tabs") if isinstance(state.get("tabs"), dict) else {}
+        for tab in self.view_tabs:
+            tab_state = tabs.get(tab.key)
+            if not isinstance(tab_state, dict):
+                continue
+            browser = getattr(tab, "browser", None)
+            sort = tab_state.get("sort")
+            if browser is not None and isinstance(sort, str) and browser.sort.findText(sort) >= 0:
+                browser.sort.setCurrentText(sort)
+            if hasattr(tab, "set_view_state"):
+                tab.set_view_state(tab_state)
 
     # exporting ---------------------------------------------------------------------------------------------
     def provenance(self, view: str) -> dict:

@@ -30,6 +30,14 @@ class CohoMapTab(ViewTab):
     title = "CohoMap"
     key = "cohomap"
 
+    def view_state(self) -> dict:
+        """What is shown (phase, cos or sin), for a project file."""
+        return {"mode": self.mode.currentText()}
+
+    def set_view_state(self, state: dict) -> None:
+        if state.get("mode") in MODES:
+            self.mode.setCurrentText(state["mode"])
+
     def build(self) -> None:
         self.mode = QComboBox()
         self.mode.addItems(list(MODES))

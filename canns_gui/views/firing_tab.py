@@ -63,6 +63,7 @@ class FiringTab(ViewTab):
         self.sort_phase = np.zeros(0)
         self._cols = slice(0, 0)
         self._set_for = None
+        self._restore_start_s: float | None = None  # a saved window start (s) used on the next first draw
 
     @property
     def view(self):
@@ -79,7 +80,7 @@ class FiringTab(ViewTab):
             self.start.setRange(0, n_steps)
             self.start.setSingleStep(max(int(1.0 / fm.dt_s), 1))
             self.start.setPageStep(max(int(10.0 / fm.dt_s), 1))
-            self.start.setValue(0)
+            self.start.setValue(self._start_column(fm))
             self.start.blockSignals(False)
             self.circle.setMaximum(fm.unit_phase.shape[1] if fm.unit_phase is not None else 1)
         sort = SORTS[self.sort.currentText()]
@@ -119,6 +120,41 @@ class FiringTab(ViewTab):
             size="10pt",
         )
         item.setRange(xRange=x_edges, yRange=(-0.5, n - 0.5), padding=0)
+
+    def _start_column(self, fm) -> int:
+        """The column of a restored window start (0 when none), forgetting it."""
+        start_s, self._restore_start_s = self._restore_start_s, None
+        if start_s is None or not fm.t.size:
+            return 0
+        return int(min(np.searchsorted(fm.t, start_s - fm.dt_s / 2), fm.t.size - 1))
+
+    def view_state(self) -> dict:
+        """Window start and length (s), sort order and circle, for a project file."""
+        state = {
+            "duration_s": self.duration.value(),
+            "sort": self.sort.currentText(),
+            "circle": self.circle.value(),
+        }
+        if self._restore_start_s is not None:
+            state["start_s"] = self._restore_start_s
+        elif self.data is not None and "fr" in self.data.views and self._set_for is self.view:
+            t = self.view.t
+            if t.size:
+                state["start_s"] = float(t[min(self.start.value(), t.size - 1)])
+        return state
+
+    def set_view_state(self, state: dict) -> None:
+        """Restore :meth:`view_state` (the window start when the view is next drawn, or now if drawn)."""
+        if isinstance(state.get("duration_s"), (int, float)):
+            self.duration.setValue(float(state["duration_s"]))
+        if state.get("sort") in SORTS:
+            self.sort.setCurrentText(state["sort"])
+        if isinstance(state.get("circle"), int):
+            self.circle.setValue(state["circle"])
+        if isinstance(state.get("start_s"), (int, float)):
+            self._restore_start_s = float(state["start_s"])
+            if self.data is not None and "fr" in self.data.views and self._set_for is self.view:
+                self.start.setValue(self._start_column(self.view))
 
     def describe(self, x: float, y: float) -> str | None:
         if self.data is None or "fr" not in self.data.views or not self.order.size:

@@ -73,6 +73,7 @@ class PathCompareTab(ViewTab):
         hover(self.dec_plot, self._describe_decoded, self.readout)
         self._clock = np.zeros(0)
         self._drawn_for = None
+        self._restore_time_s: float | None = None  # a saved time (s) shown on the next first draw
 
     @property
     def view(self):
@@ -91,7 +92,13 @@ class PathCompareTab(ViewTab):
             n_steps = max(int(np.ceil((v.t1_s - v.t0_s) / STEP_S)), 1)
             self.slider.blockSignals(True)
             self.slider.setRange(0, n_steps)
-            self.slider.setValue(min(int(self.window_s.value() / STEP_S), n_steps))
+            if self._restore_time_s is not None:
+                self.slider.setValue(
+                    min(max(int(round((self._restore_time_s - v.t0_s) / STEP_S)), 0), n_steps)
+                )
+                self._restore_time_s = None
+            else:
+                self.slider.setValue(min(int(self.window_s.value() / STEP_S), n_steps))
             self.slider.blockSignals(False)
             has_xy = v.x is not None and v.y is not None
             self.phys_plot.setVisible(has_xy)
@@ -211,6 +218,28 @@ class PathCompareTab(ViewTab):
     def stop(self) -> None:
         if self.play_button.isChecked():
             self.play_button.setChecked(False)
+
+    def view_state(self) -> dict:
+        """The time shown (s), the trailing window (s) and the play speed, for a project file."""
+        state = {"window_s": self.window_s.value(), "speed": self.speed.currentText()}
+        if self._restore_time_s is not None:
+            state["time_s"] = self._restore_time_s
+        elif self.data is not None and "pathcompare" in self.data.views and self._drawn_for is self.view:
+            state["time_s"] = self.current_time()
+        return state
+
+    def set_view_state(self, state: dict) -> None:
+        """Restore :meth:`view_state` (the time when the view is next drawn, or now if it is drawn)."""
+        if isinstance(state.get("window_s"), (int, float)):
+            self.window_s.setValue(float(state["window_s"]))
+        if state.get("speed") in SPEEDS:
+            self.speed.setCurrentText(state["speed"])
+        if isinstance(state.get("time_s"), (int, float)):
+            self._restore_time_s = float(state["time_s"])
+            if self.data is not None and "pathcompare" in self.data.views and self._drawn_for is self.view:
+                v = self.view
+                self.slider.setValue(int(round((self._restore_time_s - v.t0_s) / STEP_S)))
+                self._restore_time_s = None
 
     def export_job(self):
         t1 = self.current_time()

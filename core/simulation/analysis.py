@@ -393,3 +393,51 @@ def sheet_figure(u: np.ndarray, title: str = "", extent: tuple | None = None) ->
     if title:
         ax.set_title(title, fontsize=10)
     return fig
+
+
+# --------------------------------------------------------------------------- everything that applies
+
+
+def analyse(result: SimulationResult) -> dict[str, object]:
+    """Every model analysis that applies to ``result``, by name: ``tracking`` (bump vs stimulus),
+    ``path_integration`` (HD ring, grid network), ``tuning``, ``drift`` (CANNs whose input switches off),
+    ``space_time`` (rings that kept their state). Analyses that do not apply are left out."""
+    makers = {
+        "tracking": lambda: tracking_error(result),
+        "path_integration": lambda: path_integration_error(result),
+        "tuning": lambda: tuning_curves(result),
+        "space_time": lambda: space_time(result),
+    }
+    amp = result.task.stim_amp if result.task is not None else None
+    if result.model in ("cann1d", "cann2d") and amp is not None and np.any(amp == 0):  # input off: free bump
+        makers["drift"] = lambda: bump_drift(result)
+    out: dict[str, object] = {}
+    for name, make in makers.items():
+        try:
+            out[name] = make()
+        except ConfigError:
+            continue
+    return out
+
+
+def summary_lines(result: SimulationResult, analyses: dict[str, object]) -> list[str]:
+    """One line per headline figure of a run (speed, device, tracking, path integration, drift)."""
+    lines = [
+        f"{result.n_steps:,} steps in {result.wall_s:.2f} s ({result.steps_per_s:,.0f} steps/s) on "
+        f"{result.device}"
+    ]
+    tr = analyses.get("tracking")
+    if isinstance(tr, TrackingError):
+        lines.append(
+            f"tracking: mean error {tr.mean_distance:.3g} rad, max {tr.max_distance:.3g} rad, "
+            f"lag {tr.lag_s * 1e3:.0f} ms"
+        )
+    pi = analyses.get("path_integration")
+    if isinstance(pi, PathIntegration):
+        lines.append(
+            f"path integration: final error {pi.final_error:.3g} {pi.unit}, max {pi.max_error:.3g} {pi.unit}"
+        )
+    drift = analyses.get("drift")
+    if isinstance(drift, Drift):
+        lines.append(f"drift: max {drift.max_in_spacings:.3g} neuron spacings")
+    return lines

@@ -28,6 +28,7 @@ from core.progress import CancelCheck, ProgressCallback, Reporter
 
 TWO_PI = 2.0 * np.pi
 CHUNK_STEPS = 20_000  # model steps per compiled call (progress and cancel between calls)
+LIVE_CHUNK_STEPS = 2_000  # the same with a live view (``on_chunk``): it wants frequent frames
 
 ChunkCallback = Callable[[dict], None]
 
@@ -209,14 +210,16 @@ def run_compiled(
     cancel: CancelCheck | None = None,
     on_chunk: ChunkCallback | None = None,
     dt_ms: float = 1.0,
-    chunk_steps: int = CHUNK_STEPS,
+    chunk_steps: int | None = None,
     label: str = "simulating",
 ) -> tuple[dict, dict[str, np.ndarray], float]:
     """Run ``step`` over every row of ``drive`` (arrays of shape (n_steps, ...), n_steps a multiple of
     ``steps_per_record``), calling ``readout`` after every ``steps_per_record`` steps.
 
     Returns (final state as jax arrays, records as numpy arrays of shape (n_records, ...), seconds spent).
-    ``on_chunk`` receives {"t_s", "records" (this chunk's), "state" (numpy)} after each chunk: a live view.
+    ``on_chunk`` receives {"t_s", "records" (this chunk's), "state" (numpy), "final" (last chunk?)} after
+    each chunk: a live view.
+    ``chunk_steps``: model steps per compiled call (default CHUNK_STEPS; LIVE_CHUNK_STEPS with ``on_chunk``).
     """
     import jax
     import jax.numpy as jnp
@@ -228,6 +231,8 @@ def run_compiled(
             f"the run needs a whole number of records ({n_steps} steps, {steps_per_record}/record)"
         )
     n_rec = n_steps // steps_per_record
+    if chunk_steps is None:
+        chunk_steps = CHUNK_STEPS if on_chunk is None else LIVE_CHUNK_STEPS
     per_chunk = max(1, min(n_rec, chunk_steps // steps_per_record))
     n_chunks = -(-n_rec // per_chunk)
     fn = _compiled(step, readout)
@@ -254,7 +259,8 @@ def run_compiled(
         records.append(rec)
         t_done = hi * steps_per_record * dt_ms / 1000.0
         if on_chunk is not None:
-            on_chunk({"t_s": t_done, "records": rec, "state": jax.tree_util.tree_map(np.asarray, state)})
+            state_np = jax.tree_util.tree_map(np.asarray, state)
+            on_chunk({"t_s": t_done, "records": rec, "state": state_np, "final": hi == n_rec})
         report(hi / n_rec, f"{label}: {t_done:.1f} of {n_steps * dt_ms / 1000.0:.1f} s simulated")
     merged = {k: np.concatenate([r[k] for r in records]) for k in records[0]}
     return state, merged, spent

@@ -458,38 +458,94 @@ class TaskConfig:
     positions: str = field(
         default="0, 1.5, -2",
         metadata={
-            "help": "tracking: positions in rad, comma separated (x:y pairs on a sheet, e.g. 0:0, 1:2)"
+            "label": "Tracking: positions",
+            "help": "tracking: positions in rad, comma separated (x:y pairs on a sheet, e.g. 0:0, 1:2)",
         },
     )
     segment_s: float = field(
-        default=2.0, metadata={"unit": "s", "min": 0.01, "max": 1e4, "help": "tracking: time per segment"}
+        default=2.0,
+        metadata={
+            "unit": "s",
+            "min": 0.01,
+            "max": 1e4,
+            "label": "Tracking: segment time",
+            "help": "tracking: time per segment",
+        },
     )
-    position: str = field(default="0", metadata={"help": "population/template: stimulus position (rad; x:y)"})
+    position: str = field(
+        default="0",
+        metadata={"label": "Stimulus position", "help": "population/template: stimulus position (rad; x:y)"},
+    )
     offset_s: float = field(
-        default=1.0, metadata={"unit": "s", "min": 0.0, "max": 1e5, "help": "population: stimulus off at"}
+        default=1.0,
+        metadata={
+            "unit": "s",
+            "min": 0.0,
+            "max": 1e5,
+            "label": "Population: stimulus off at",
+            "help": "population: stimulus off at",
+        },
     )
     noise_sd: float = field(
-        default=0.5, metadata={"unit": "U₀", "min": 0.0, "max": 100.0, "help": "template: input noise s.d."}
+        default=0.5,
+        metadata={
+            "unit": "U₀",
+            "min": 0.0,
+            "max": 100.0,
+            "label": "Template: noise s.d.",
+            "help": "template: input noise s.d.",
+        },
     )
     box_cm: float = field(
         default=150.0, metadata={"unit": "cm", "min": 10.0, "max": 1000.0, "help": "arena side"}
     )
     mean_speed_cm_s: float = field(
-        default=15.0, metadata={"unit": "cm/s", "min": 1.0, "max": 200.0, "help": "arena walk: mean speed"}
+        default=15.0,
+        metadata={
+            "unit": "cm/s",
+            "min": 1.0,
+            "max": 200.0,
+            "label": "Walk: mean speed",
+            "help": "arena walk: mean speed",
+        },
     )
     period_cm: float = field(
         default=75.0,
-        metadata={"unit": "cm", "min": 1.0, "max": 1000.0, "help": "CANN2D: arena cm per torus turn"},
+        metadata={
+            "unit": "cm",
+            "min": 1.0,
+            "max": 1000.0,
+            "label": "CANN2D: cm per torus turn",
+            "help": "CANN2D: arena cm per torus turn",
+        },
     )
     omega_rad_s: float = field(
         default=2.0,
-        metadata={"unit": "rad/s", "min": -100.0, "max": 100.0, "help": "rotation: angular velocity"},
+        metadata={
+            "unit": "rad/s",
+            "min": -100.0,
+            "max": 100.0,
+            "label": "Rotation: angular velocity",
+            "help": "rotation: angular velocity",
+        },
     )
     cue_amplitude: float = field(
         default=0.0,
-        metadata={"unit": "U₀", "min": 0.0, "max": 100.0, "help": "HD: visual anchoring (0 = none)"},
+        metadata={
+            "unit": "U₀",
+            "min": 0.0,
+            "max": 100.0,
+            "label": "HD: visual anchoring",
+            "help": "HD: visual anchoring (0 = none)",
+        },
     )
-    trajectory: str = field(default="", metadata={"help": "external: .npz/.csv file with t, x, y [, hd]"})
+    trajectory: str = field(
+        default="",
+        metadata={
+            "label": "External trajectory file",
+            "help": "external: .npz/.csv file with t, x, y [, hd]",
+        },
+    )
     seed: int = field(default=0, metadata={"min": 0, "max": 2**31 - 1, "help": "random seed"})
 
 

@@ -1,10 +1,13 @@
 """Firing-rate maps (FRM): occupancy-normalised, Gaussian-smoothed spatial rate maps of every unit.
 
 Counts per spatial bin are Σ rate·dt over the rate-matrix rows whose position falls in the bin (rates in Hz,
-``dt`` in s), occupancy is the number of rows · dt (s). Both are smoothed with the same Gaussian and divided
-(normalised convolution), so walls and unvisited bins do not bias the rates; bins visited less than
-``min_occupancy_s`` are NaN. Spatial information follows Skaggs et al. (1993), "An information-theoretic
-approach to deciphering the hippocampal code", NIPS 5.
+``dt`` in s), occupancy is the number of rows · dt (s). Both are smoothed with the same Gaussian (s.d. in cm)
+and divided, rate = smoothed count / smoothed occupancy (normalised convolution), so walls and unvisited bins
+do not bias the rates. A bin is NaN where its SMOOTHED occupancy (s per bin, a Gaussian-weighted local mean)
+is below ``min_occupancy_s``: bins far from any visited place are blank, while a bin skipped by the path
+inside the visited area takes its rate from its neighbours, so short sessions give maps without holes.
+Spatial information follows Skaggs et al. (1993), "An information-theoretic approach to deciphering the
+hippocampal code", NIPS 5.
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ class RateMapConfig:
 
     bin_size_cm: side of the square spatial bins (cm); the arena extent comes from the data (Sargolini et al.
     2006 use 2.5 cm). smoothing_sigma_cm: s.d. of the Gaussian applied to counts and occupancy (cm); 0
-    disables smoothing. min_occupancy_s: bins where the animal spent less time (s) are NaN.
+    disables smoothing. min_occupancy_s: bins whose smoothed occupancy (s per bin, Gaussian-weighted local
+    mean of the time spent) is below this are NaN; with no smoothing that is the raw time in the bin.
     """
 
     bin_size_cm: float = field(
@@ -43,7 +47,12 @@ class RateMapConfig:
     )
     min_occupancy_s: float = field(
         default=0.1,
-        metadata={"unit": "s", "min": 0.0, "max": 60.0, "help": "bins visited less are left empty (NaN)"},
+        metadata={
+            "unit": "s",
+            "min": 0.0,
+            "max": 60.0,
+            "help": "bins whose smoothed occupancy is lower are left empty (NaN)",
+        },
     )
 
     def validate(self) -> None:
@@ -60,8 +69,8 @@ class SpatialBinning:
     """Where each rate-matrix row falls in space, and the occupancy it implies.
 
     bin_index: flat bin (row-major over (ny, nx)) of every row, −1 where the position is not finite.
-    occupancy_s: raw time per bin (s). smoothed_occupancy_s: the same after Gaussian smoothing.
-    valid: bins with occupancy ≥ min_occupancy_s (and > 0). dt_s: duration of one row (s).
+    occupancy_s: raw time per bin (s). smoothed_occupancy_s: the same after Gaussian smoothing (s per bin).
+    valid: bins with smoothed occupancy ≥ min_occupancy_s (and > 0). dt_s: duration of one row (s).
     """
 
     x_edges: np.ndarray
@@ -100,7 +109,8 @@ class SpatialBinning:
 class RateMaps:
     """Rate maps of every unit.
 
-    maps: (n_units, ny, nx) Hz, NaN in bins visited less than ``min_occupancy_s``. occupancy_s: (ny, nx) s.
+    maps: (n_units, ny, nx) Hz, NaN in bins whose smoothed occupancy is below ``min_occupancy_s``.
+    occupancy_s: (ny, nx) raw time per bin (s), unsmoothed.
     x_edges, y_edges: bin edges (cm); maps[:, i, j] covers y_edges[i]..y_edges[i+1], x_edges[j]..x_edges[j+1].
     spatial_information_bits_per_spike / _bits_per_s: Skaggs et al. (1993) information, NaN when undefined
     (silent unit or negative rates). peak_rate_hz: map maximum. mean_rate_hz: occupancy-weighted map mean.
@@ -128,8 +138,11 @@ class RateMaps:
 
     @property
     def valid(self) -> np.ndarray:
-        """(ny, nx) bool: bins with enough occupancy."""
-        return (self.occupancy_s >= self.config.min_occupancy_s) & (self.occupancy_s > 0)
+        """(ny, nx) bool: bins with enough smoothed occupancy (the finite bins of the maps)."""
+        if self.binning is not None:
+            return self.binning.valid
+        occ = _smooth(self.occupancy_s, self.config.smoothing_sigma_cm / self.config.bin_size_cm)
+        return (occ >= self.config.min_occupancy_s) & (occ > 0)
 
 
 def require_position(rate_matrix: RateMatrix) -> tuple[np.ndarray, np.ndarray]:
@@ -186,7 +199,7 @@ def spatial_binning(
     shape = (y_edges.size - 1, nx)
     occ = np.bincount(index[index >= 0], minlength=shape[0] * nx).reshape(shape) * float(dt_s)
     smoothed = _smooth(occ, config.smoothing_sigma_cm / config.bin_size_cm)
-    valid = (occ >= config.min_occupancy_s) & (occ > 0)
+    valid = (smoothed >= config.min_occupancy_s) & (smoothed > 0)
     return SpatialBinning(x_edges, y_edges, index, occ, smoothed, valid, float(dt_s), config)
 
 
