@@ -5,10 +5,9 @@ crashes at start-up where no GPU exists). ``run_on_device(fn, "gpu")`` runs ``fn
 ``jax.default_device``; if no GPU exists or the GPU run fails, it runs ``fn`` again on the CPU and says why in
 a one-line message. The name of the device that ran is what recordings keep in their provenance.
 
-BrainPy keeps its defaults (dt, dtype, ...) per thread (``brainpy.math.defaults.env``): a worker thread sees
-none of them, and ``bm.get_dt()`` raises ``KeyError``. Call :func:`brainpy_environment` in the thread that set
-them and :func:`apply_brainpy_environment` first thing in the worker. (The models of ``core.simulation`` are
-pure JAX and need neither.)
+The models are pure JAX (``jax.jit`` + ``lax.scan``), not BrainPy: BrainPy keeps its defaults per thread, so
+each worker thread would need the GUI thread's environment copied in, and ``bm.for_loop`` retraces per call;
+plain JAX runs the same equations in any thread, compiled once, with one dependency fewer.
 """
 
 from __future__ import annotations
@@ -138,22 +137,3 @@ def run_on_device(
             dev = jax.devices("cpu")[0]
     with jax.default_device(dev):
         return fn(), device_label(dev), message
-
-
-# --------------------------------------------------------------------------- BrainPy in worker threads
-
-
-def brainpy_environment() -> dict[str, Any]:
-    """Snapshot of BrainPy's per-thread defaults (dt, dtypes, mode, ...) in the calling thread."""
-    import brainpy.math.defaults as defaults
-    import brainstate
-
-    return dict(brainstate.environ.all(env=defaults.env))
-
-
-def apply_brainpy_environment(snapshot: dict[str, Any]) -> None:
-    """Install a :func:`brainpy_environment` snapshot in the calling (worker) thread."""
-    import brainpy.math.defaults as defaults
-    import brainstate
-
-    brainstate.environ.set(env=defaults.env, **snapshot)

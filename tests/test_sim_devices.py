@@ -114,23 +114,3 @@ def test_simulations_run_in_a_worker_thread():
     grid = GridNetwork()
     state = run_in_thread(lambda: grid.initial_state(seed=1, settle_ms=200))
     assert state["s"].max() > 0.2  # the pattern formed in the thread
-
-
-def test_brainpy_defaults_reach_a_worker_thread_through_the_snapshot():
-    import brainpy.math as bm
-
-    bm.set_dt(0.05)
-    snapshot = devices.brainpy_environment()
-
-    def without():
-        try:
-            return bm.get_dt()
-        except KeyError:
-            return None
-
-    def with_snapshot():
-        devices.apply_brainpy_environment(snapshot)
-        return bm.get_dt(), float(bm.for_loop(lambda x: x * 2.0, bm.arange(3.0)).sum())
-
-    assert run_in_thread(without) in (None, 0.05)  # BrainPy's defaults are per thread
-    assert run_in_thread(with_snapshot) == (0.05, 6.0)

@@ -6,7 +6,7 @@ A model is a pure step function ``step(params, state, inputs) -> state`` and a `
 (step, readout) pair and per chunk shape, so a run compiles once and later runs of the same shape not at all.
 Long runs go in chunks so that progress and cancel work between them; the last chunk is padded and its padded
 records are masked out (the state does not move), so every chunk has the same shape. Pure JAX needs none of
-BrainPy's per-thread environment, so runs work in any thread (see ``core.devices`` for BrainPy itself).
+BrainPy's per-thread environment, so runs work in any thread (``core.devices`` says why not BrainPy).
 
 Units: time in ms inside models (τ, dt), seconds in results and recordings; positions on rings and tori in
 radians, on the grid sheet in neurons, in the arena in cm.
