@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         wait_idle(app, window)
         for title in tabs:
             sim.tabs.setCurrentIndex([sim.tabs.tabText(i) for i in range(sim.tabs.count())].index(title))
-            shoot(f"simulate-{model}-{title.split()[0].lower().rstrip('–')}")
+            shoot(f"simulate-{model}-{title.split()[0].lower().replace('–', '')}")
     window.close()
     print(f"{len(shots)} screenshots in {out}")
     return 0

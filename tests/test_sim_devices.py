@@ -1,6 +1,7 @@
 """Devices: listing, choosing, falling back to the CPU; simulations and BrainPy in worker threads."""
 
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -114,3 +115,20 @@ def test_simulations_run_in_a_worker_thread():
     grid = GridNetwork()
     state = run_in_thread(lambda: grid.initial_state(seed=1, settle_ms=200))
     assert state["s"].max() > 0.2  # the pattern formed in the thread
+
+
+def test_compiled_runs_are_kept_in_the_user_cache_folder(tmp_path):
+    """A fresh process compiles a model once; the program lands in <user cache>/canns-gui/jax for later."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "from core.simulation import CANN1D, CANN1DConfig; from core.simulation import tasks; "
+        "CANN1D(CANN1DConfig(n=64)).simulate(tasks.moving_stimulus(1.0, 0.1))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "JAX_COMPILATION_CACHE_DIR"}
+    env["XDG_CACHE_HOME"] = str(tmp_path)
+    root = Path(__file__).parents[1]
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=root, timeout=300)
+    assert any(p.name.startswith("jit_chunk") for p in (tmp_path / "canns-gui" / "jax").iterdir())

@@ -15,6 +15,7 @@ from core.pipeline import PRESETS
 from core.progress import Reporter
 
 DIM_PENS = ((76, 114, 176), (221, 132, 82), (85, 168, 104))
+COLOUR_LEVELS = 64  # distinct colours of the point-cloud view
 CLOUD_VIEWS = ("PCA", "UMAP")
 UMAP_TASK = "UMAP view"
 TWO_PI = 2 * np.pi
@@ -325,8 +326,12 @@ class TdaPage(StagePage):
         cmap = colormap("twilight" if cyclic else "viridis")
         lo, hi = (0.0, TWO_PI) if cyclic else (float(values.min()), float(values.max()))
         hi = max(hi, lo + 1e-9)
-        rgba = cmap.map(np.clip((values - lo) / (hi - lo), 0.0, 1.0), mode="byte")
-        rgba[:, 3] = 200
+        # 64 colour levels: pyqtgraph renders one symbol per distinct brush, so a brush per point (thousands
+        # of colours) costs ~0.2 s on the GUI thread, 64 shared brushes a few ms
+        palette = cmap.map(np.linspace(0.0, 1.0, COLOUR_LEVELS), mode="byte")
+        palette[:, 3] = 200
+        brushes = [pg.mkBrush(*c) for c in palette.tolist()]
+        level = np.rint(np.clip((values - lo) / (hi - lo), 0.0, 1.0) * (COLOUR_LEVELS - 1)).astype(int)
         self.cloud_plot.clear()
         self.cloud_plot.plot(
             emb.coords[:, 0],
@@ -334,7 +339,7 @@ class TdaPage(StagePage):
             pen=None,
             symbol="o",
             symbolSize=5,
-            symbolBrush=[pg.mkBrush(*c) for c in rgba.tolist()],
+            symbolBrush=[brushes[i] for i in level],
             symbolPen=None,
         )
         self.cloud_bar.setColorMap(cmap)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, QRectF, Qt, Signal
+from PySide6.QtCore import QObject, QRectF, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -359,7 +359,12 @@ class ViewTab(QWidget):
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().showEvent(event)
-        if self.dirty and self.has_content:
+        # draw on the next turn of the event loop: the tab switch paints first, so neither step alone holds
+        # the GUI thread for long
+        QTimer.singleShot(0, self._draw_if_dirty)
+
+    def _draw_if_dirty(self) -> None:
+        if self.dirty and self.has_content and self.isVisible():
             self.dirty = False
             self.draw()
 

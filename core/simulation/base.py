@@ -185,6 +185,10 @@ def _compiled(step: Callable, readout: Callable) -> Callable:
         import jax
         from jax import lax
 
+        from core.devices import enable_compilation_cache
+
+        enable_compilation_cache()
+
         def chunk(params, state, drive, valid):
             def outer(st, xs):
                 d, ok = xs

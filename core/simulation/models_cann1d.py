@@ -13,7 +13,10 @@ Neural Comput 22:752), N neurons with preferred angles x_i evenly on [-π, π) (
 A free bump exists for k < k_c = ρ J₀² / (8 √(2π) a) (Fung et al. 2010); the config gives k as k_rel = k / k_c
 (their k̃) so that defaults hold at any N. Its peak is U₀ = [ρJ₀/√2 + √(ρ²J₀²/2 - 4kρ√(2π)a)] / (2kρ√(2π)a);
 stimulus amplitudes are in units of U₀. With adaptation the bump starts travelling by itself when
-m > τ / τ_v (Mi et al. 2014). The recurrent sum is a circular convolution, applied with real FFTs.
+m > τ / τ_v (Mi et al. 2014). The recurrent sum is a circular convolution: a Gaussian kernel passes only its
+first few Fourier modes (K ≈ 6.4 / a above float32 resolution), so it is applied as two thin (2(K+1) × N)
+matrix products of those modes, exact to float32 and ~2× faster than a real FFT pair at N = 512; wide spectra
+(a narrow kernel on few neurons) use real FFTs.
 """
 
 from __future__ import annotations
@@ -95,13 +98,17 @@ def make_ring_step(noisy: bool, rotating: bool):
         up = jnp.maximum(u, 0.0)
         u2 = up * up
         r = u2 / (1.0 + p["k"] * jnp.sum(u2))
-        rh = jnp.fft.rfft(r)
-        if rotating:  # two rotation populations with kernels offset by ±δ₀, gated by (1 ± ω/ω_max)/2
-            w = jnp.clip(d["omega"] * p["inv_omega_max"], -1.0, 1.0)
-            rh = rh * (p["jhat_sym"] - 1j * w * p["jhat_asym"])
+        # rotation: two populations with kernels offset by ±δ₀, gated by (1 ± ω/ω_max)/2, i.e. the kernel's
+        # Fourier gains ĵ_sym - i w ĵ_asym; otherwise ĵ (all real: the kernels are symmetric)
+        w = jnp.clip(d["omega"] * p["inv_omega_max"], -1.0, 1.0) if rotating else 0.0
+        a, b = (p["jhat_sym"], w * p["jhat_asym"]) if rotating else (p["jhat"], 0.0)
+        if "fwd" in p:  # the few Fourier modes the kernel passes, as two thin matrix products (ring_modes)
+            m = p["fwd"].shape[0] // 2
+            cs = p["fwd"] @ r  # C_k = Σ r_j cos(k x_j), S_k = Σ r_j sin(k x_j)
+            c, sn = cs[:m], cs[m:]
+            rec = p["back"] @ jnp.concatenate([a * c - b * sn, a * sn + b * c])
         else:
-            rh = rh * p["jhat"]
-        rec = jnp.fft.irfft(rh, n=u.shape[0])
+            rec = jnp.fft.irfft(jnp.fft.rfft(r) * (a - 1j * b), n=u.shape[0])
         dist = jnp.mod(p["x"] - d["pos"] + jnp.pi, 2 * jnp.pi) - jnp.pi
         ext = d["amp"] * p["u0"] * jnp.exp(-dist * dist * p["inv_4a2"])
         if noisy:
@@ -112,6 +119,30 @@ def make_ring_step(noisy: bool, rotating: bool):
         return {"u": u_new, "v": v_new, "i": s["i"] + 1}
 
     return step
+
+
+SPECTRAL_TOL = 1e-7  # Fourier modes of the kernel weaker than this fraction of the strongest are dropped
+
+
+def ring_modes(jhat: np.ndarray, n: int) -> int | None:
+    """K, the highest Fourier mode of a ring kernel with gain ≥ SPECTRAL_TOL × the largest (below float32
+    resolution otherwise); None when 2(K + 1) > n / 4, where a real FFT is cheaper than the thin products."""
+    mag = np.abs(jhat)
+    top = int(np.nonzero(mag >= SPECTRAL_TOL * mag.max())[0].max())
+    return top if 2 * (top + 1) <= n // 4 else None
+
+
+def mode_basis(n: int, top: int) -> tuple[np.ndarray, np.ndarray]:
+    """Matrices (fwd (2(K+1), n), back (n, 2(K+1))), float32, of the Fourier modes k ≤ K of a ring of n:
+    fwd @ r gives the cosine and sine sums (C_k, S_k) of r, and back @ [P; Q] the inverse real DFT of P - iQ,
+    so the circular convolution of r with a symmetric kernel of gains ĵ is back @ [ĵC; ĵS], exact up to the
+    dropped modes. Angles by index, 2πj/n, as the FFT's."""
+    k = np.arange(top + 1)[:, None]
+    phase = 2 * np.pi / n * k * np.arange(n)[None, :]
+    weight = np.where(k == 0, 1.0, 2.0) / n  # rfft's one-sided spectrum counts modes k > 0 twice
+    fwd = np.concatenate([np.cos(phase), np.sin(phase)])
+    back = np.concatenate([weight * np.cos(phase), weight * np.sin(phase)]).T
+    return fwd.astype(np.float32), np.ascontiguousarray(back, dtype=np.float32)
 
 
 def make_ring_readout(trace: bool):
@@ -216,7 +247,8 @@ class RingNetwork:
         self.u0 = free_bump_peak(self.rho, c.j0, self.k, c.a_rad)
         d = ring_offsets(c.n)
         self.kernel = c.j0 / (np.sqrt(2 * np.pi) * c.a_rad) * np.exp(-d * d / (2 * c.a_rad**2))
-        self.jhat = np.fft.rfft(self.kernel)
+        self.jhat = np.fft.rfft(self.kernel).real  # a symmetric kernel has real gains
+        self.modes = ring_modes(self.jhat, c.n)
 
     # ---- state and decoding (numpy)
 
@@ -251,12 +283,19 @@ class RingNetwork:
 
     # ---- running
 
+    def gains(self, jhat: np.ndarray) -> np.ndarray:
+        """Kernel gains as the compiled step takes them: the kept modes only when the step uses them."""
+        return (jhat if self.modes is None else jhat[: self.modes + 1]).astype(np.float32)
+
     def _params(self, task: Task, idx: np.ndarray) -> dict:
-        return {
-            "jhat": self.jhat.astype(np.complex64),
+        params = {
+            "jhat": self.gains(self.jhat),
             "x": self.x.astype(np.float32),
             **cann_params(self.config, self.x, self.k, self.u0, task, idx),
         }
+        if self.modes is not None:
+            params["fwd"], params["back"] = mode_basis(self.config.n, self.modes)
+        return params
 
     def _drive(self, task: Task, t: np.ndarray) -> dict[str, np.ndarray]:
         task.require("stim_pos", "stim_amp", model=self.name)

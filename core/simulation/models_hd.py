@@ -96,8 +96,8 @@ class HDRing(RingNetwork):
     def _rotation_params(self, task: Task, idx: np.ndarray) -> dict:
         params = self._params(task, idx)
         params.update(
-            jhat_sym=self.jhat_sym.astype(np.complex64),
-            jhat_asym=self.jhat_asym.astype(np.complex64),
+            jhat_sym=self.gains(self.jhat_sym),
+            jhat_asym=self.gains(self.jhat_asym),
             inv_omega_max=np.float32(1.0 / self.config.omega_max_rad_s),
         )
         return params
