@@ -65,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     scratch = Path(tempfile.mkdtemp(prefix="canns-stall-"))
     os.environ["XDG_DATA_HOME"] = str(scratch / "data")  # autosave stays out of the user's folder
     os.environ["XDG_CONFIG_HOME"] = str(scratch / "config")
+    os.environ["XDG_CACHE_HOME"] = str(scratch / "cache")  # a real run: no results from an earlier one
 
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication

@@ -146,6 +146,7 @@ class ConfigForm(QWidget):
         self.config_type = type(config)
         hints = typing.get_type_hints(self.config_type)
         layout = QFormLayout(self)
+        layout.setRowWrapPolicy(QFormLayout.WrapLongRows)  # a long label gets its own line above its field
         if title:
             layout.addRow(QLabel(f"<b>{title}</b>"))
         self.fields: dict[str, _Field] = {}
@@ -156,7 +157,6 @@ class ConfigForm(QWidget):
             widget = _Field(f.name, kind, optional, dict(f.metadata), getattr(config, f.name))
             widget.changed.connect(self.changed)
             label = QLabel(_label(f.name, f.metadata))
-            label.setWordWrap(True)  # long labels wrap instead of widening the form past its panel
             help_text = f.metadata.get("help", "") if "label" in f.metadata else ""
             widget.setToolTip(f"{help_text}\n{widget.toolTip()}".strip())
             label.setToolTip(widget.toolTip())

@@ -226,23 +226,24 @@ class TdaPage(StagePage):
 
     def compute(self, analysis, config, report):
         significance = analysis.significance(config, report)
-        return analysis.cloud(config), analysis.persistence(config), significance
+        cloud = analysis.cloud(config)
+        return cloud, analysis.persistence(config), significance, embed_2d(cloud.points, "pca")
 
     def show_result(self, value) -> None:
-        cloud, pers, sig = value
+        cloud, pers, sig, pca = value
         self.verdict.setText(f"Verdict: {sig.verdict} — {sig.evidence}")
         if cloud is not self._cloud:
-            self._cloud, self._embeddings = cloud, {}
+            self._cloud, self._embeddings = cloud, {"pca": pca}
         draw_barcode(self.barcode_plot, pers, sig)
         self.status.setText(
             f"{cloud.points.shape[0]} points; backend {pers.backend}, Z/{pers.coeff}; "
             f"filtration cut at {pers.threshold:.2f}"
         )
+        # the cloud on the next turns of the event loop (two short GUI steps rather than one long one), and
+        # after ``then`` of a chained run has started; PCA first while a UMAP is still to compute
         if self.view_choice.currentText() == "UMAP" and "umap" not in self._embeddings:
-            self._draw_embedding(self._embedding("pca"))  # PCA until the UMAP is ready
-            QTimer.singleShot(0, self.show_cloud_view)  # after ``then`` of a chained run has started
-        else:
-            self.show_cloud_view()
+            QTimer.singleShot(0, lambda: self._draw_embedding(self._embeddings["pca"]))
+        QTimer.singleShot(0, self.show_cloud_view)
 
     def clear(self) -> None:
         super().clear()

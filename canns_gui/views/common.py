@@ -344,11 +344,12 @@ class ViewTab(QWidget):
         self.stack.setCurrentWidget(self.content)
         self.toolbar.show()
         self.export_button.setEnabled(True)
-        self.dirty = True
-        self.refresh()
+        self.dirty = True  # drawn in full on the next turn of the event loop when visible, or when shown
+        if self.isVisible():
+            QTimer.singleShot(0, self._draw_if_dirty)
 
     def refresh(self) -> None:
-        """Redraw now when visible, else on the next show."""
+        """Redraw now when visible (a user's change: one unit, one setting), else on the next show."""
         if not self.has_content:
             return
         if self.isVisible():

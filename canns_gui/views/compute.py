@@ -63,7 +63,7 @@ def gather_inputs(session) -> ViewInputs:
     """What the session holds now (GUI thread): rate matrix, TDA tuple (cloud, persistence, significance),
     decoding; the rate matrix may be None, the worker then takes it from the (cached) staged analysis."""
     tda = session.result("significance")
-    cloud, pers, sig = tda if tda is not None else (None, None, None)
+    cloud, pers, sig = tda[:3] if tda is not None else (None, None, None)  # (+ the PCA view of the cloud)
     loaded = session.loaded
     return ViewInputs(
         recording=session.recording,

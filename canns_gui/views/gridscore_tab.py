@@ -8,7 +8,7 @@ from functools import partial
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QWidget
 
 from canns_gui.views import exporting
@@ -119,9 +119,11 @@ class GridScoreTab(ViewTab):
 
     def draw(self) -> None:
         s = self.scores
-        j = self.page.selection.index
-        self._draw_all(s)
-        self._draw_unit(s, j)
+        if self._all_for is not s:  # a first draw in two turns of the event loop: all units, then the unit
+            self._draw_all(s)
+            QTimer.singleShot(0, lambda: self._draw_unit(self.scores, self.page.selection.index))
+            return
+        self._draw_unit(s, self.page.selection.index)
 
     def _draw_all(self, s) -> None:
         if self._all_for is s:
