@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: setup demo test lint gui bench
+.PHONY: setup demo test lint gui bench package smoke
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,3 +27,9 @@ gui: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/asa_vs_canns.py
+
+package: $(STAMP)
+	packaging/build.sh
+
+smoke: $(STAMP)
+	packaging/smoke_test.sh

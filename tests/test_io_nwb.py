@@ -121,5 +121,8 @@ def test_nwb_without_pynwb_says_how_to_install(tmp_path: Path, monkeypatch: pyte
     _write(path, compass=False)
     monkeypatch.setitem(sys.modules, "pynwb", None)
     monkeypatch.setitem(sys.modules, "pynwb.behavior", None)
-    with pytest.raises(RecordingError, match=r"install the nwb extra: pip install 'canns-gui\[nwb\]'"):
+    with pytest.raises(RecordingError, match=r"install the nwb extra: pip install -e '\.\[nwb\]'"):
+        load_recording(path)
+    monkeypatch.setattr(sys, "frozen", True, raising=False)  # the installed app says what it lacks instead
+    with pytest.raises(RecordingError, match=r"this installed build leaves NWB out"):
         load_recording(path)

@@ -9,6 +9,7 @@ timestamps, else a 10 ms grid spanning the spikes.
 
 from __future__ import annotations
 
+import sys
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,8 @@ import numpy as np
 from core.errors import RecordingError
 
 GRID_DT_S = 0.01  # time base when the file has no tracking
-INSTALL_HINT = "install the nwb extra: pip install 'canns-gui[nwb]'"
+INSTALL_HINT = "install the nwb extra: pip install -e '.[nwb]' in the source checkout"
+FROZEN_HINT = "this installed build leaves NWB out; use a source install or a build with CANNS_BUNDLE_NWB=1"
 
 _TO_CM = {
     "m": 100.0,
@@ -99,7 +101,8 @@ def read_nwb(path: Path, position_unit: str = "auto", hd_unit: str = "auto") -> 
         import pynwb
         from pynwb.behavior import CompassDirection, Position
     except ImportError:
-        raise RecordingError(f"{name}: reading NWB files needs pynwb; {INSTALL_HINT}") from None
+        hint = FROZEN_HINT if getattr(sys, "frozen", False) else INSTALL_HINT
+        raise RecordingError(f"{name}: reading NWB files needs pynwb; {hint}") from None
 
     out = NwbContent(fields={}, position_unit=position_unit, hd_unit=hd_unit)
     with warnings.catch_warnings():
