@@ -82,14 +82,22 @@ def test_icon_resource_is_a_png() -> None:
     assert frozen.resource_bytes("no-such-file.png") is None
 
 
-def test_screenshot_of_the_first_window(qapp, tmp_path, capsys) -> None:
-    names = qapp.organizationName(), qapp.applicationName()
+def test_screenshot_of_the_first_window(tmp_path) -> None:
+    """A real launch in its own process (app.exec() on the tests' shared QApplication would leave it quit,
+    and later tests' waits would no longer see worker signals)."""
+    import subprocess
+    import sys
+
     shot = tmp_path / "first-window.png"
-    try:
-        assert app.main(["--screenshot", str(shot)]) == 0
-        assert not qapp.windowIcon().isNull()
-    finally:  # main() names the shared QApplication; later tests get it back as it was
-        qapp.setOrganizationName(names[0])
-        qapp.setApplicationName(names[1])
-    assert capsys.readouterr().out.startswith("first-window ")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    done = subprocess.run(
+        [sys.executable, "-m", "canns_gui", "--screenshot", str(shot)],
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("first-window ")
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
