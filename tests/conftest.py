@@ -13,3 +13,17 @@ def private_user_folders(tmp_path_factory, monkeypatch):
     root = tmp_path_factory.mktemp("user")
     for name in ("CONFIG", "DATA", "CACHE"):
         monkeypatch.setenv(f"XDG_{name}_HOME", str(root / name.lower()))
+
+
+@pytest.fixture
+def window(qtbot):
+    """The main window, shown offscreen; a task still running at the end is cancelled and waited for."""
+    from canns_gui.main_window import MainWindow
+
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    if w.busy:
+        w.runner.cancel()
+        w.runner.wait(60)

@@ -4,25 +4,8 @@ import json
 
 import numpy as np
 import pytest
-from PySide6.QtWidgets import QApplication, QMessageBox
-
-from canns_gui.main_window import MainWindow
-
-
-def wait_idle(qtbot, window, timeout_s=300):
-    qtbot.waitUntil(lambda: not window.busy, timeout=int(timeout_s * 1000))
-    QApplication.processEvents()
-
-
-@pytest.fixture
-def window(qtbot):
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.show()
-    yield w
-    if w.busy:
-        w.runner.cancel()
-        w.runner.wait(60)
+from gui_helpers import wait_idle
+from PySide6.QtWidgets import QMessageBox
 
 
 def simulate_page(window):

@@ -2,29 +2,10 @@
 
 import numpy as np
 import pytest
-from PySide6.QtWidgets import QApplication
+from gui_helpers import wait_idle
 
-from canns_gui.main_window import MainWindow
 from canns_gui.session import Loaded
 from core import synthetic
-
-
-def wait_idle(qtbot, window, timeout_s=300):
-    qtbot.waitUntil(lambda: not window.busy, timeout=int(timeout_s * 1000))
-    QApplication.processEvents()
-
-
-@pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.show()
-    yield w
-    if w.busy:
-        w.runner.cancel()
-        w.runner.wait(60)
 
 
 def scatter_points(page) -> np.ndarray:

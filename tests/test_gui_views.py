@@ -6,19 +6,14 @@ import json
 
 import numpy as np
 import pytest
+from gui_helpers import wait_idle
 from PySide6.QtWidgets import QApplication
 
-from canns_gui.main_window import MainWindow
 from canns_gui.session import Loaded
 from core import synthetic
 from core.cache import StageCache
 
 N_SHUFFLES = 12  # grid-score shuffles in these tests (the default 100 is for real data)
-
-
-def wait_idle(qtbot, window, timeout_s=300):
-    qtbot.waitUntil(lambda: not window.busy, timeout=int(timeout_s * 1000))
-    QApplication.processEvents()
 
 
 @pytest.fixture(scope="module")
@@ -37,19 +32,6 @@ def ring_recording():
     """Head-direction cells with head direction but no position (as a head-fixed or HD-only recording)."""
     rec = synthetic.head_direction_cells(n_units=16, duration_s=240.0, seed=3)
     return dataclasses.replace(rec, x=None, y=None)
-
-
-@pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.show()
-    yield w
-    if w.busy:
-        w.runner.cancel()
-        w.runner.wait(60)
 
 
 def run_to_views(qtbot, window, recording, cache, preset="grid"):

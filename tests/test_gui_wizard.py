@@ -4,29 +4,12 @@ import time
 
 import numpy as np
 import pytest
-from PySide6.QtWidgets import QApplication, QMessageBox
+from gui_helpers import wait_idle
+from PySide6.QtWidgets import QMessageBox
 
 from canns_gui.main_window import MainWindow
 from core import synthetic
 from core.io import save_recording_npz
-
-
-def wait_idle(qtbot, window, timeout_s=300):
-    qtbot.waitUntil(lambda: not window.busy, timeout=int(timeout_s * 1000))
-    QApplication.processEvents()
-
-
-@pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # QSettings and autosave stay in
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))  # the test's folder
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.show()
-    yield w
-    if w.busy:
-        w.runner.cancel()
-        w.runner.wait(60)
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from gui_helpers import wait_idle
 from PySide6.QtWidgets import QApplication
 
 from canns_gui.main_window import MainWindow
@@ -26,11 +27,6 @@ def home(tmp_path, monkeypatch):
     for name in ("CONFIG", "DATA", "CACHE"):
         monkeypatch.setenv(f"XDG_{name}_HOME", str(tmp_path / name.lower()))
     return tmp_path
-
-
-def wait_idle(qtbot, window, timeout_s=300):
-    qtbot.waitUntil(lambda: not window.busy, timeout=int(timeout_s * 1000))
-    QApplication.processEvents()
 
 
 def new_window(qtbot):

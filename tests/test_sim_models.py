@@ -88,7 +88,6 @@ def test_adaptation_makes_the_bump_travel_above_tau_over_tau_v(factor, travels):
     assert result.bump_amplitude[-1] > 0.5 * net.u0, "the bump survives"
 
 
-
 def test_adaptation_below_threshold_makes_a_noisy_bump_diffuse_faster():
     """The diffusive regime (Mi et al. 2014): under input noise the bump random-walks, and its mean squared
     displacement grows steeply as m approaches τ/τ_v from below (measured 35× at 0.8 τ/τ_v, 130× at 0.95)."""
@@ -106,6 +105,7 @@ def test_adaptation_below_threshold_makes_a_noisy_bump_diffuse_faster():
     m_c = CANN1DConfig().travelling_threshold
     still, mobile = msd(0.0), msd(0.8 * m_c)
     assert mobile > 5 * still, f"MSD at 2 s: {still:.3g} rad² (m = 0) vs {mobile:.3g} rad² (m = 0.8 τ/τ_v)"
+
 
 def test_template_matching_recovers_the_position_from_noise():
     net = CANN1D(CANN1DConfig(n=128))

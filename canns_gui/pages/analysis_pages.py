@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
 from canns_gui.forms import ConfigForm
-from canns_gui.pages.base import Page
+from canns_gui.pages.base import Page, parameter_column
 from canns_gui.views.common import colormap, ink
 from core.embedding import MAX_UMAP_POINTS, Embedding2D, embed_2d, umap_available
 from core.pipeline import PRESETS
@@ -46,14 +46,7 @@ class StagePage(Page):
         self.status.setWordWrap(True)
         self.controls.addWidget(self.status)
         self.controls.addStretch(1)
-        holder = QWidget()
-        holder.setLayout(self.controls)
-        scroll = QScrollArea()
-        scroll.setWidget(holder)
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        scroll.setFixedWidth(470)
-        row.addWidget(scroll)
+        row.addWidget(parameter_column(self.controls))
         self.results_area = QVBoxLayout()
         row.addLayout(self.results_area, 1)
         self.body.addLayout(row, 1)

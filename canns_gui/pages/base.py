@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QLayout, QScrollArea, QVBoxLayout, QWidget
 
 from canns_gui.session import Session
 from canns_gui.tasks import TaskRunner
@@ -35,3 +36,15 @@ class Page(QWidget):
     def show_banner(self, text: str) -> None:
         self.banner.setText(text)
         self.banner.setVisible(bool(text))
+
+
+def parameter_column(layout: QLayout, width: int = 470) -> QScrollArea:
+    """A page's left column: ``layout`` (forms, buttons) in a fixed-width area that scrolls vertically."""
+    holder = QWidget()
+    holder.setLayout(layout)
+    scroll = QScrollArea()
+    scroll.setWidget(holder)
+    scroll.setWidgetResizable(True)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+    scroll.setFixedWidth(width)
+    return scroll

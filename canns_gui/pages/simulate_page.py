@@ -20,14 +20,13 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QScrollArea,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from canns_gui.forms import ConfigForm
-from canns_gui.pages.base import Page
+from canns_gui.pages.base import Page, parameter_column
 from canns_gui.pages.simulate_views import SimulationTabs
 from canns_gui.settings import compute_devices
 from core.simulation.recording import MODELS, RecordingOptions, SimulationRun, model_spec
@@ -143,14 +142,7 @@ class SimulatePage(Page):
         controls.addWidget(self.status)
         controls.addWidget(self.panels)
         controls.addStretch(1)
-        holder = QWidget()
-        holder.setLayout(controls)
-        scroll = QScrollArea()
-        scroll.setWidget(holder)
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        scroll.setFixedWidth(470)
-        row.addWidget(scroll)
+        row.addWidget(parameter_column(controls))
         self.tabs = SimulationTabs()
         row.addWidget(self.tabs, 1)
         self.body.addLayout(row, 1)
