@@ -200,3 +200,20 @@ def test_figures_save_png(two_modules_and_noise, tmp_path: Path):
         gridscore_figure(scores, "missing")
     src = Path(__file__).resolve().parents[1] / "core" / "views" / "gridscore.py"
     assert "pyplot" not in src.read_text()
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize(("spacing", "n"), [(25.0, 40), (97.5, 60), (100.0, 60)])
+def test_inner_hexagon_from_small_to_two_thirds_of_the_side(spacing, n):
+    """The six inner peaks, never the second ring nor shoulder noise, up to 0.65 × the side (n bins)."""
+    rng = np.random.default_rng(0)
+    m = ideal_map(spacing, 0.25, n=n) + rng.normal(0, 0.3, (n, n))  # noisy: bumps on every flank
+    from core.views.gridscore import gridness_of_maps
+
+    res = gridness_of_maps(m[None], BIN)
+    pk = lattice_peaks(autocorrelogram(m), BIN, res["inner_radius_cm"][0])
+    s, o = spacing_orientation(pk)
+    assert len(pk) == 6
+    assert s == pytest.approx(spacing, rel=0.05)
+    assert angle_diff_mod60(o, np.rad2deg(0.25)) < 3.0
+    assert res["gridness"][0] > 0.5

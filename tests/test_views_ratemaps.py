@@ -172,3 +172,27 @@ def test_figure_saves_png_without_pyplot(walk, tmp_path: Path):
         rate_maps_figure(maps, units=["nope"])
     src = Path(__file__).resolve().parents[1] / "core" / "views" / "ratemaps.py"
     assert "pyplot" not in src.read_text()
+
+
+def test_auto_bins_follow_the_arena_anywhere_and_explicit_values_are_kept():
+    """Auto: bin = side / 40, σ = 1.2 bins, for an arena at negative coordinates; explicit values win."""
+    rng = np.random.default_rng(4)
+    x, y = rng.uniform(-165, 165, (2, 100_000))
+    place = 12.0 * np.exp(-((x + 100) ** 2 + (y - 50) ** 2) / (2 * 20.0**2))
+    rm = rate_matrix(place, x, y)
+    maps = compute_rate_maps(rm)
+    assert maps.bin_size_cm == pytest.approx(8.2) and maps.config.smoothing_sigma_cm == pytest.approx(9.84)
+    assert maps.x_edges[0] == pytest.approx(x.min()) and maps.x_edges[-1] >= x.max()
+    assert maps.maps.shape[1:] == (41, 41)
+    iy, ix = np.unravel_index(np.nanargmax(maps.maps[0]), maps.maps[0].shape)
+    assert abs(0.5 * (maps.x_edges[ix] + maps.x_edges[ix + 1]) + 100) < 8.2
+    assert abs(0.5 * (maps.y_edges[iy] + maps.y_edges[iy + 1]) - 50) < 8.2
+    fixed = compute_rate_maps(rm, RateMapConfig(bin_size_cm=5.0, smoothing_sigma_cm=0.0))
+    assert fixed.bin_size_cm == 5.0 and fixed.config.smoothing_sigma_cm == 0.0
+    assert np.allclose(np.diff(fixed.x_edges), 5.0)
+    half = compute_rate_maps(rm, RateMapConfig(bin_size_cm=4.0))
+    assert half.config.smoothing_sigma_cm == pytest.approx(4.8)
+    small = RateMapConfig().resolve(99.6)
+    assert small.bin_size_cm == 2.5 and small.smoothing_sigma_cm == pytest.approx(3.0)
+    with pytest.raises(ConfigError):
+        RateMapConfig(smoothing_sigma_cm=-1.0).validate()

@@ -22,8 +22,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle
 from scipy import fft, sparse
-from scipy.cluster.hierarchy import fcluster, linkage
-from scipy.ndimage import maximum_filter
+from scipy.ndimage import gaussian_filter, maximum_filter
 
 from core.errors import ConfigError
 from core.preprocess import RateMatrix
@@ -54,12 +53,16 @@ class GridScoreConfig:
     whose two copies of the map overlap in fewer valid bins are NaN. central_threshold: the central peak of
     the autocorrelogram ends at the first radius where its radial mean falls below this value or reaches a
     local minimum; that radius is the inner radius of the annulus. min_annulus_width_cm: narrowest annulus.
-    max_radius_fraction: largest outer radius, as a fraction of the shorter arena side. peak_threshold: an
-    autocorrelogram peak must exceed this correlation to count for spacing and orientation.
-    module_spacing_tolerance / module_orientation_tolerance_deg: relative spacing difference and orientation
-    difference (deg, mod 60) that count as one unit of distance when grid cells are clustered into modules
-    (average-linkage clusters cut at distance 1). batch_size: maps per FFT batch (memory vs speed).
-    n_threads: threads that compute the shuffles (0 = one per core, at most 8).
+    max_radius_fraction: largest outer radius, as a fraction of the shorter arena side (the autocorrelogram
+    spans ± the side; 0.75 keeps the six inner peaks in the annulus for spacings up to ~0.7 of the side,
+    while larger lags, where the two copies of the map barely overlap, only add noise). peak_threshold: an
+    autocorrelogram peak must exceed this correlation to count for spacing and orientation. The rate maps'
+    bins and smoothing follow the arena (see :class:`RateMapConfig`); the peak search scales with the
+    central peak, hence with the spacing (see :func:`peak_candidates`). module_min_ratio: smallest spacing
+    ratio between adjacent modules; module_min_cells: fewest grid cells in a module; module_spacing_noise:
+    floor (relative s.d.) of the spread of spacings within a module (see :func:`group_modules`).
+    batch_size: maps per FFT batch (memory vs speed). n_threads: threads that compute the shuffles (0 = one
+    per core, at most 8).
     """
 
     n_shuffles: int = field(
@@ -84,19 +87,22 @@ class GridScoreConfig:
         default=10.0, metadata={"unit": "cm", "min": 0.0, "max": 200.0, "help": "narrowest annulus"}
     )
     max_radius_fraction: float = field(
-        default=0.6,
+        default=0.75,
         metadata={"min": 0.1, "max": 1.0, "help": "largest outer radius / shorter arena side"},
     )
     peak_threshold: float = field(
         default=0.0, metadata={"min": -1.0, "max": 1.0, "help": "least correlation of a counted peak"}
     )
-    module_spacing_tolerance: float = field(
-        default=0.15,
-        metadata={"min": 0.01, "max": 2.0, "help": "relative spacing difference within a module"},
+    module_min_ratio: float = field(
+        default=1.2,
+        metadata={"min": 1.01, "max": 3.0, "help": "smallest spacing ratio between adjacent modules"},
     )
-    module_orientation_tolerance_deg: float = field(
-        default=7.5,
-        metadata={"unit": "deg", "min": 0.5, "max": 30.0, "help": "orientation difference within a module"},
+    module_min_cells: int = field(
+        default=3, metadata={"min": 1, "max": 1000, "help": "fewest grid cells in a module"}
+    )
+    module_spacing_noise: float = field(
+        default=0.05,
+        metadata={"min": 0.001, "max": 1.0, "help": "least relative s.d. of spacing within a module"},
     )
     batch_size: int = field(default=64, metadata={"min": 1, "max": 4096, "help": "maps per batch (memory)"})
     n_threads: int = field(
@@ -116,8 +122,8 @@ class GridScoreConfig:
             raise ConfigError("min_overlap_bins and batch_size must be ≥ 1")
         if self.n_threads < 0:
             raise ConfigError(f"n_threads must be ≥ 0 (0 = one per core), got {self.n_threads}")
-        if self.module_spacing_tolerance <= 0 or self.module_orientation_tolerance_deg <= 0:
-            raise ConfigError("module tolerances must be > 0")
+        if self.module_min_ratio <= 1 or self.module_min_cells < 1 or self.module_spacing_noise <= 0:
+            raise ConfigError("module_min_ratio must be > 1, module_min_cells ≥ 1, module_spacing_noise > 0")
 
 
 @dataclass
@@ -125,14 +131,15 @@ class GridScores:
     """Grid scores of every unit (arrays of length n_units unless stated).
 
     gridness: expanding-annulus gridness (no unit), NaN for a silent or unmappable unit. spacing_cm: median
-    distance from the autocorrelogram centre to its 6 nearest peaks (cm). orientation_deg: lattice orientation
-    in [0, 60) deg, counter-clockwise from the x axis (circular mean of the 6 peaks' angles mod 60°).
+    distance from the autocorrelogram centre to the peaks of its inner hexagon (cm; ≥ 3 peaks, else NaN; see
+    :func:`lattice_peaks`). orientation_deg: lattice orientation in [0, 60) deg, counter-clockwise from the
+    x axis (circular mean of the hexagon peaks' angles mod 60°).
     field_size_cm: radius (cm) at which the radially averaged central autocorrelogram peak falls to half
     height (0.5). threshold: percentile of the unit's shuffled gridness. is_grid: gridness > threshold.
     module: module label (0 = smallest spacing) of each grid cell, −1 for the others.
     autocorrelograms: (n_units, 2ny−1, 2nx−1) Pearson correlation at each lag; lag_x_cm, lag_y_cm: lags (cm).
     inner_radius_cm / outer_radius_cm: annulus giving the gridness. peaks_cm: per unit, (k, 2) array of the
-    (x, y) lags (cm) of the ≤ 6 peaks used. shuffled_gridness: (n_units, n_shuffles).
+    (x, y) lags (cm) of the ≤ 6 inner-hexagon peaks used. shuffled_gridness: (n_units, n_shuffles).
     """
 
     unit_ids: list
@@ -299,12 +306,19 @@ def _first_true(cond: np.ndarray, default: int) -> np.ndarray:
 
 
 def _central_field(profile: np.ndarray, ring_radius_cm: np.ndarray, threshold: float) -> tuple:
-    """From (n_rings, K) radial profiles: ring where the central peak ends, half-height radius (cm)."""
+    """From (n_rings, K) radial profiles: ring where the central peak ends, half-height radius (cm).
+
+    The peak ends at the first ring below ``threshold`` or at the first local minimum of the profile
+    smoothed over 3 rings (so that ring-to-ring noise on the central peak's shoulder is not a minimum).
+    """
     n_rings = profile.shape[0]
     p = np.where(np.isfinite(profile), profile, -np.inf)
+    q = p.copy()
+    q[1:-1] = (p[:-2] + p[1:-1] + p[2:]) / 3.0
+    q[1:-1] = np.where(np.isfinite(q[1:-1]), q[1:-1], p[1:-1])
     below = p[1:] < threshold
     local_min = np.zeros_like(below)
-    local_min[:-1] = p[2:] > p[1:-1]
+    local_min[:-1] = q[2:] > q[1:-1]
     end_ring = 1 + _first_true(below | local_min, n_rings - 1)
     # half height: first ring below 0.5, interpolated with the ring before
     j = np.clip(1 + _first_true(p[1:] < 0.5, n_rings - 2), 1, n_rings - 1)
@@ -461,28 +475,148 @@ def _refine(a: np.ndarray, iy: int, ix: int) -> tuple[float, float]:
     return dy, dx
 
 
-def lattice_peaks(
-    acorr: np.ndarray, bin_cm: float, inner_radius_cm: float, threshold: float = 0.0
-) -> np.ndarray:
-    """(x, y) lags (cm) of the ≤ 6 local maxima nearest the centre beyond ``inner_radius_cm``.
+def _nan_smooth(a: np.ndarray, sigma_bins: float) -> np.ndarray:
+    """Gaussian smoothing (s.d. in bins) that ignores NaN (normalised convolution); NaN stays NaN."""
+    fin = np.isfinite(a)
+    if sigma_bins <= 0 or not fin.any():
+        return a
+    num = gaussian_filter(np.where(fin, a, 0.0), sigma_bins, mode="constant")
+    den = gaussian_filter(fin.astype(np.float64), sigma_bins, mode="constant")
+    out = np.full(a.shape, np.nan)
+    np.divide(num, den, out=out, where=fin & (den > 1e-9))
+    return out
 
-    Local maxima over a 5 × 5-bin neighbourhood (scipy.ndimage.maximum_filter) above ``threshold``, refined
-    to sub-bin precision with parabolas.
+
+def _disc(radius_bins: float) -> np.ndarray:
+    """Boolean disc footprint of the given radius (bins), at least 3 × 3."""
+    r = max(int(np.floor(radius_bins)), 1)
+    v, u = np.mgrid[-r : r + 1, -r : r + 1]
+    return np.hypot(u, v) <= max(radius_bins, 1.0)
+
+
+def peak_candidates(
+    acorr: np.ndarray, bin_cm: float, inner_radius_cm: float, threshold: float = 0.0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Local maxima of an autocorrelogram beyond the central peak: (row, col, value) arrays.
+
+    The scale comes from the central peak (its end, ``inner_radius_cm`` ≈ half the spacing): the
+    autocorrelogram is smoothed with s.d. 0.15 × that radius and a maximum must be the largest value within
+    0.8 × that radius, so the noise bumps on a field's flank or on the central peak's shoulder are not peaks
+    (two lattice peaks are one spacing ≥ 2 × the radius apart).
     """
-    a = np.where(np.isfinite(acorr), acorr, -np.inf)
+    r_in = max(float(inner_radius_cm) / bin_cm, 1.0) if np.isfinite(inner_radius_cm) else 2.0
+    sm = _nan_smooth(acorr, 0.15 * r_in)
+    a = np.where(np.isfinite(sm), sm, -np.inf)
     h, w = a.shape
     cy, cx = (h - 1) // 2, (w - 1) // 2
-    is_max = (a == maximum_filter(a, size=5, mode="constant", cval=-np.inf)) & (a > threshold)
-    iy, ix = np.nonzero(is_max)
-    r = np.hypot(iy - cy, ix - cx) * bin_cm
-    keep = r > inner_radius_cm
-    iy, ix, r = iy[keep], ix[keep], r[keep]
-    order = np.argsort(r, kind="stable")[:6]
+    local = maximum_filter(a, footprint=_disc(max(0.8 * r_in, 2.0)), mode="constant", cval=-np.inf)
+    iy, ix = np.nonzero((a == local) & (a > threshold) & np.isfinite(acorr))
+    keep = np.hypot(iy - cy, ix - cx) > r_in
+    return iy[keep], ix[keep], a[iy[keep], ix[keep]]
+
+
+def ring_radius(acorr: np.ndarray, bin_cm: float, inner_radius_cm: float, max_radius_cm: float) -> float:
+    """Radius (cm) of the inner ring of lattice peaks, from the radially averaged autocorrelogram.
+
+    The profile (mean over 1-bin rings, smoothed over 3 rings) is searched beyond the central peak
+    (``inner_radius_cm``) up to ``max_radius_cm``: the first local maximum reaching half the largest value
+    there. Averaging over all directions keeps the noise of single lags and the few-overlap lags near the
+    autocorrelogram's edges out; taking the first strong maximum skips the second ring (√3 and 2 spacings).
+    NaN when the profile has no maximum there.
+    """
+    h, w = acorr.shape
+    v, u = np.mgrid[:h, :w]
+    r = np.hypot(v - (h - 1) // 2, u - (w - 1) // 2)
+    ring = np.rint(r).astype(np.int64).ravel()
+    fin = np.isfinite(acorr).ravel()
+    n = np.bincount(ring[fin], minlength=ring.max() + 1)
+    total = np.bincount(ring[fin], weights=acorr.ravel()[fin], minlength=ring.max() + 1)
+    prof = np.where(n > 0, total / np.maximum(n, 1), np.nan)
+    sm = _smooth_profile(prof)
+    lo = int(np.floor(np.nan_to_num(inner_radius_cm, nan=0.0) / bin_cm)) + 1
+    hi = min(int(np.floor(max_radius_cm / bin_cm)), sm.size - 2)
+    if hi <= lo:
+        return float("nan")
+    j = np.arange(lo, hi + 1)
+    seg = np.where(np.isfinite(sm[j]), sm[j], -np.inf)
+    is_max = (seg >= np.where(np.isfinite(sm[j - 1]), sm[j - 1], -np.inf)) & (
+        seg >= np.where(np.isfinite(sm[j + 1]), sm[j + 1], -np.inf)
+    )
+    top = seg.max()
+    if not np.isfinite(top):
+        return float("nan")
+    strong = is_max & (seg >= top - 0.5 * (top - max(seg.min(), -1.0)))
+    k = int(np.argmax(strong)) if strong.any() else int(np.argmax(seg))
+    return float(j[k] * bin_cm)
+
+
+def _smooth_profile(prof: np.ndarray) -> np.ndarray:
+    """Mean of each value of a 1-D profile with its two neighbours, ignoring NaN (NaN where all are)."""
+    fin = np.isfinite(prof)
+    val = np.where(fin, prof, 0.0)
+    kernel = np.ones(3)
+    num = np.convolve(val, kernel, mode="same")
+    den = np.convolve(fin.astype(np.float64), kernel, mode="same")
+    out = np.full(prof.shape, np.nan)
+    np.divide(num, den, out=out, where=den > 0)
+    return out
+
+
+def inner_hexagon(
+    radius: np.ndarray, angle_rad: np.ndarray, value: np.ndarray, ring_radius: float
+) -> np.ndarray:
+    """Indices of the ≤ 6 candidate peaks that form the inner hexagon around a ring of radius
+    ``ring_radius`` (same unit as ``radius``).
+
+    Candidates within a factor 1.3 of the ring radius (lattices of ellipticity up to ~1.3; the second ring
+    lies √3 ≈ 1.3² out) are kept, then the ≤ 6 strongest that are ≥ 30° apart in angle.
+    """
+    if not np.isfinite(ring_radius) or ring_radius <= 0:
+        return np.zeros(0, dtype=np.int64)
+    near = np.flatnonzero((radius >= ring_radius / 1.3) & (radius <= ring_radius * 1.3))
+    return _distinct_angles(near, angle_rad, value)
+
+
+def _distinct_angles(idx: np.ndarray, angle_rad: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """The ≤ 6 strongest of ``idx``, each ≥ 30° in angle from those already chosen (greedy by value)."""
+    chosen: list[int] = []
+    for i in idx[np.argsort(-value[idx], kind="stable")]:
+        d = np.abs(np.angle(np.exp(1j * (angle_rad[chosen] - angle_rad[i])))) if chosen else np.array([])
+        if (d >= np.deg2rad(30.0)).all():
+            chosen.append(int(i))
+            if len(chosen) == 6:
+                break
+    return np.asarray(chosen, dtype=np.int64)
+
+
+def lattice_peaks(
+    acorr: np.ndarray,
+    bin_cm: float,
+    inner_radius_cm: float,
+    threshold: float = 0.0,
+    max_radius_cm: float | None = None,
+) -> np.ndarray:
+    """(x, y) lags (cm) of the ≤ 6 autocorrelogram peaks of the inner hexagon, ordered by angle.
+
+    The ring radius from :func:`ring_radius` (searched up to ``max_radius_cm``, default 0.9 × the shorter
+    half-extent of the autocorrelogram, i.e. 0.9 × the arena side), candidates from
+    :func:`peak_candidates`, the hexagon from :func:`inner_hexagon`; each peak is refined to sub-bin
+    precision with parabolas through the raw autocorrelogram.
+    """
+    h, w = acorr.shape
+    cy, cx = (h - 1) // 2, (w - 1) // 2
+    if max_radius_cm is None:
+        max_radius_cm = 0.9 * min(cy, cx) * bin_cm
+    ring = ring_radius(acorr, bin_cm, inner_radius_cm, max_radius_cm)
+    iy, ix, val = peak_candidates(acorr, bin_cm, inner_radius_cm, threshold)
+    u, v = (ix - cx).astype(np.float64), (iy - cy).astype(np.float64)
+    chosen = inner_hexagon(np.hypot(u, v) * bin_cm, np.arctan2(v, u), val, ring)
     peaks = []
-    for i in order:
+    for i in chosen:
         dy, dx = _refine(acorr, int(iy[i]), int(ix[i]))
-        peaks.append(((ix[i] + dx - cx) * bin_cm, (iy[i] + dy - cy) * bin_cm))
-    return np.asarray(peaks, dtype=np.float64).reshape(-1, 2)
+        peaks.append(((u[i] + dx) * bin_cm, (v[i] + dy) * bin_cm))
+    out = np.asarray(peaks, dtype=np.float64).reshape(-1, 2)
+    return out[np.argsort(np.mod(np.arctan2(out[:, 1], out[:, 0]), 2 * np.pi), kind="stable")]
 
 
 def spacing_orientation(peaks_cm: np.ndarray) -> tuple[float, float]:
@@ -516,37 +650,95 @@ def shuffle_shifts(n_rows: int, dt_s: float, config: GridScoreConfig) -> np.ndar
     )
 
 
+def _segment_costs(v: np.ndarray) -> np.ndarray:
+    """(n+1, n+1) within-segment sums of squares of sorted ``v``: cost[i, j] for v[i:j] (inf for j ≤ i)."""
+    c1 = np.concatenate([[0.0], np.cumsum(v)])
+    c2 = np.concatenate([[0.0], np.cumsum(v * v)])
+    i, j = np.meshgrid(np.arange(v.size + 1), np.arange(v.size + 1), indexing="ij")
+    n = np.maximum(j - i, 1)
+    cost = (c2[j] - c2[i]) - (c1[j] - c1[i]) ** 2 / n
+    return np.where(j > i, np.maximum(cost, 0.0), np.inf)
+
+
+def optimal_partition(v: np.ndarray, k: int, min_size: int) -> list[int] | None:
+    """Boundaries [0, b1, …, n] of the least-squares split of sorted ``v`` into ``k`` contiguous groups of
+    ≥ ``min_size`` values (exact 1-D k-means by dynamic programming); None when impossible."""
+    n = v.size
+    if k * min_size > n:
+        return None
+    cost = _segment_costs(v)
+    size_ok = (np.arange(n + 1)[None, :] - np.arange(n + 1)[:, None]) >= min_size
+    cost = np.where(size_ok, cost, np.inf)
+    best = cost[0].copy()  # best[j]: v[:j] in one group
+    back = [np.zeros(n + 1, dtype=np.int64)]
+    for _ in range(1, k):
+        total = best[:, None] + cost  # (i, j): v[:i] in g groups, v[i:j] one more
+        back.append(total.argmin(axis=0))
+        best = total.min(axis=0)
+    if not np.isfinite(best[n]):
+        return None
+    bounds, j = [n], n
+    for g in range(k - 1, 0, -1):
+        j = int(back[g][j])
+        bounds.append(j)
+    return [0, *bounds[::-1]]
+
+
+def _bic(v: np.ndarray, bounds: list[int], noise_sd: float) -> float:
+    """BIC of a hard-assigned 1-D Gaussian mixture with a shared variance (floored at ``noise_sd``²)."""
+    n, k = v.size, len(bounds) - 1
+    sizes = np.diff(bounds)
+    sse = sum(
+        float(((v[a:b] - v[a:b].mean()) ** 2).sum()) for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+    )
+    var = max(sse / n, noise_sd**2)
+    log_l = -0.5 * n * np.log(2 * np.pi * var) - sse / (2 * var) + float((sizes * np.log(sizes / n)).sum())
+    return -2.0 * log_l + 2 * k * np.log(n)
+
+
+def module_count_and_bounds(log_spacing: np.ndarray, config: GridScoreConfig) -> list[int]:
+    """Boundaries of the chosen modules in sorted ln-spacings (see :func:`group_modules`)."""
+    v = np.sort(log_spacing)
+    noise = np.log1p(config.module_spacing_noise)
+    best, best_bic = [0, v.size], _bic(v, [0, v.size], noise)
+    k_max = min(v.size // max(config.module_min_cells, 1), 12)
+    for k in range(2, k_max + 1):
+        bounds = optimal_partition(v, k, config.module_min_cells)
+        if bounds is None:
+            break
+        means = [v[a:b].mean() for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+        if np.min(np.diff(means)) < np.log(config.module_min_ratio):
+            continue
+        bic = _bic(v, bounds, noise)
+        if bic < best_bic:
+            best, best_bic = bounds, bic
+    return best
+
+
 def group_modules(
     spacing_cm: np.ndarray, orientation_deg: np.ndarray, member: np.ndarray, config: GridScoreConfig
 ) -> np.ndarray:
-    """Module label per unit (0 = smallest median spacing), −1 outside ``member`` or without a lattice.
+    """Module label per unit (0 = smallest spacing), −1 outside ``member`` or without a lattice.
 
-    Units are embedded as (ln spacing / ln(1 + spacing tolerance), (cos 6θ, sin 6θ) / (6 · orientation
-    tolerance in rad)), so the circular orientation mod 60° and a relative spacing difference both count one
-    unit at their tolerance, then clustered by average linkage cut at distance 1 (scipy.cluster.hierarchy).
+    The rule: grid modules are discrete in spacing (Stensola et al. 2012, Nature 492:72; adjacent modules
+    differ by a ratio of ~1.4), so the grid cells' ln-spacings are split into k contiguous groups by exact
+    1-D k-means, for every k from 1 up; a split counts only when every group has ≥ ``module_min_cells``
+    cells and adjacent group means differ by a spacing ratio ≥ ``module_min_ratio``. Of the admissible k,
+    the one with the lowest BIC (Schwarz 1978) of a Gaussian mixture with one shared variance, floored at
+    the measurement noise ``module_spacing_noise`` (relative s.d.), is kept; k = 1 when no split beats
+    one group. Orientation is not used: modules may share an orientation. ``orientation_deg`` is accepted
+    for compatibility.
     """
     labels = np.full(len(spacing_cm), -1, dtype=np.int64)
-    ok = member & np.isfinite(spacing_cm) & np.isfinite(orientation_deg) & (spacing_cm > 0)
+    ok = member & np.isfinite(spacing_cm) & (spacing_cm > 0)
     idx = np.flatnonzero(ok)
     if idx.size == 0:
         return labels
-    if idx.size == 1:
-        labels[idx] = 0
-        return labels
-    theta6 = np.deg2rad(orientation_deg[idx]) * 6.0
-    o_scale = 6.0 * np.deg2rad(config.module_orientation_tolerance_deg)
-    feats = np.column_stack(
-        [
-            np.log(spacing_cm[idx]) / np.log1p(config.module_spacing_tolerance),
-            np.cos(theta6) / o_scale,
-            np.sin(theta6) / o_scale,
-        ]
-    )
-    clusters = fcluster(linkage(feats, method="average"), t=1.0, criterion="distance")
-    ids = np.unique(clusters)
-    order = np.argsort([np.median(spacing_cm[idx][clusters == c]) for c in ids], kind="stable")
-    remap = {ids[o]: rank for rank, o in enumerate(order)}
-    labels[idx] = [remap[c] for c in clusters]
+    log_s = np.log(spacing_cm[idx])
+    bounds = module_count_and_bounds(log_s, config)
+    v = np.sort(log_s)
+    edges = [v[b - 1] for b in bounds[1:-1]]  # last value of each group but the last
+    labels[idx] = np.searchsorted(np.asarray(edges), log_s, side="left")
     return labels
 
 
@@ -578,12 +770,15 @@ def compute_grid_scores(
             "compute the maps from this rate matrix"
         )
     bin_cm = rate_maps.bin_size_cm
+    max_radius_cm = config.max_radius_fraction * min(rate_maps.maps.shape[1:]) * bin_cm
     report(0.02, "autocorrelograms")
     acorrs = autocorrelograms(rate_maps.maps, config.min_overlap_bins)
     obs = gridness_of_maps(rate_maps.maps, bin_cm, config, report.sub(0.02, 0.1), acorrs=acorrs)
     peaks, spacing, orient = [], [], []
     for i in range(rate_maps.n_units):
-        pk = lattice_peaks(acorrs[i], bin_cm, np.nan_to_num(obs["inner_radius_cm"][i]), config.peak_threshold)
+        pk = lattice_peaks(
+            acorrs[i], bin_cm, np.nan_to_num(obs["inner_radius_cm"][i]), config.peak_threshold, max_radius_cm
+        )
         peaks.append(pk)
         s, o = spacing_orientation(pk)
         spacing.append(s)

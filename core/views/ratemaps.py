@@ -12,7 +12,7 @@ hippocampal code", NIPS 5.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -27,23 +27,39 @@ from core.progress import CancelCheck, ProgressCallback, Reporter
 MAX_UNITS_IN_FIGURE = 16
 
 
+AUTO_BINS_PER_SIDE = 40
+AUTO_SIGMA_BINS = 1.2
+
+
 @dataclass(frozen=True)
 class RateMapConfig:
     """Parameters of the rate maps.
 
-    bin_size_cm: side of the square spatial bins (cm); the arena extent comes from the data (Sargolini et al.
-    2006 use 2.5 cm). smoothing_sigma_cm: s.d. of the Gaussian applied to counts and occupancy (cm); 0
-    disables smoothing. min_occupancy_s: bins whose smoothed occupancy (s per bin, Gaussian-weighted local
-    mean of the time spent) is below this are NaN; with no smoothing that is the raw time in the bin.
+    bin_size_cm: side of the square spatial bins (cm); None (auto) = the arena side / 40 (the larger extent
+    of the positions, rounded to 0.1 cm: 2.5 cm in a 1 m box as in Sargolini et al. 2006, 8.2 cm in a 3.3 m
+    box), so a map has ~40 bins per side whatever the arena. smoothing_sigma_cm: s.d. of the Gaussian applied
+    to counts and occupancy (cm); None (auto) = 1.2 bins (3 cm for 2.5 cm bins); 0 disables smoothing.
+    min_occupancy_s: bins whose smoothed occupancy (s per bin, Gaussian-weighted local mean of the time
+    spent) is below this are NaN; with no smoothing that is the raw time in the bin.
     """
 
-    bin_size_cm: float = field(
-        default=2.5,
-        metadata={"unit": "cm", "min": 0.1, "max": 50.0, "help": "side of the square spatial bins"},
+    bin_size_cm: float | None = field(
+        default=None,
+        metadata={
+            "unit": "cm",
+            "min": 0.1,
+            "max": 50.0,
+            "help": "side of the square spatial bins (off = arena/40)",
+        },
     )
-    smoothing_sigma_cm: float = field(
-        default=3.0,
-        metadata={"unit": "cm", "min": 0.0, "max": 50.0, "help": "Gaussian smoothing s.d. (0 = none)"},
+    smoothing_sigma_cm: float | None = field(
+        default=None,
+        metadata={
+            "unit": "cm",
+            "min": 0.0,
+            "max": 50.0,
+            "help": "Gaussian smoothing s.d. (0 = none, off = 1.2 bins)",
+        },
     )
     min_occupancy_s: float = field(
         default=0.1,
@@ -56,12 +72,36 @@ class RateMapConfig:
     )
 
     def validate(self) -> None:
-        if not self.bin_size_cm > 0:
-            raise ConfigError(f"bin_size_cm must be > 0 cm, got {self.bin_size_cm}")
-        if self.smoothing_sigma_cm < 0:
-            raise ConfigError(f"smoothing_sigma_cm must be ≥ 0 cm, got {self.smoothing_sigma_cm}")
+        if self.bin_size_cm is not None and not self.bin_size_cm > 0:
+            raise ConfigError(f"bin_size_cm must be > 0 cm (or None = auto), got {self.bin_size_cm}")
+        if self.smoothing_sigma_cm is not None and self.smoothing_sigma_cm < 0:
+            raise ConfigError(
+                f"smoothing_sigma_cm must be ≥ 0 cm (or None = auto), got {self.smoothing_sigma_cm}"
+            )
         if self.min_occupancy_s < 0:
             raise ConfigError(f"min_occupancy_s must be ≥ 0 s, got {self.min_occupancy_s}")
+
+    @property
+    def resolved(self) -> bool:
+        """True when bin size and smoothing are numbers (no auto value left)."""
+        return self.bin_size_cm is not None and self.smoothing_sigma_cm is not None
+
+    def resolve(self, arena_side_cm: float) -> RateMapConfig:
+        """A copy with the auto values replaced by those of an arena of side ``arena_side_cm`` (cm)."""
+        bin_cm = self.bin_size_cm
+        if bin_cm is None:
+            side = float(arena_side_cm) if np.isfinite(arena_side_cm) and arena_side_cm > 0 else 0.0
+            bin_cm = max(round(side / AUTO_BINS_PER_SIDE, 1), 0.1)
+        sigma = AUTO_SIGMA_BINS * bin_cm if self.smoothing_sigma_cm is None else self.smoothing_sigma_cm
+        return replace(self, bin_size_cm=float(bin_cm), smoothing_sigma_cm=float(sigma))
+
+
+def arena_side_cm(x_cm: np.ndarray, y_cm: np.ndarray) -> float:
+    """The larger extent (cm) of the finite positions, 0 when there are none."""
+    fin = np.isfinite(x_cm) & np.isfinite(y_cm)
+    if not fin.any():
+        return 0.0
+    return float(max(np.ptp(np.asarray(x_cm)[fin]), np.ptp(np.asarray(y_cm)[fin])))
 
 
 @dataclass
@@ -71,6 +111,7 @@ class SpatialBinning:
     bin_index: flat bin (row-major over (ny, nx)) of every row, −1 where the position is not finite.
     occupancy_s: raw time per bin (s). smoothed_occupancy_s: the same after Gaussian smoothing (s per bin).
     valid: bins with smoothed occupancy ≥ min_occupancy_s (and > 0). dt_s: duration of one row (s).
+    config: with bin size and smoothing resolved (no auto value).
     """
 
     x_edges: np.ndarray
@@ -134,14 +175,18 @@ class RateMaps:
 
     @property
     def bin_size_cm(self) -> float:
-        return self.config.bin_size_cm
+        """Bin side (cm), from the bin edges when the config left it auto."""
+        if self.config.bin_size_cm is not None:
+            return float(self.config.bin_size_cm)
+        return float(self.x_edges[1] - self.x_edges[0])
 
     @property
     def valid(self) -> np.ndarray:
         """(ny, nx) bool: bins with enough smoothed occupancy (the finite bins of the maps)."""
         if self.binning is not None:
             return self.binning.valid
-        occ = _smooth(self.occupancy_s, self.config.smoothing_sigma_cm / self.config.bin_size_cm)
+        config = self.config.resolve(self.bin_size_cm * AUTO_BINS_PER_SIDE)
+        occ = _smooth(self.occupancy_s, config.smoothing_sigma_cm / self.bin_size_cm)
         return (occ >= self.config.min_occupancy_s) & (occ > 0)
 
 
@@ -188,9 +233,16 @@ def spatial_binning(
     x_edges: np.ndarray | None = None,
     y_edges: np.ndarray | None = None,
 ) -> SpatialBinning:
-    """Bin positions (cm) of rows lasting ``dt_s`` (s) each; edges from the data unless given."""
+    """Bin positions (cm) of rows lasting ``dt_s`` (s) each; edges from the data unless given.
+
+    Auto (None) bin size and smoothing are resolved from the arena (the extent of the positions, or of the
+    given edges, whose spacing is then the bin size).
+    """
     config = config or RateMapConfig()
     config.validate()
+    if x_edges is not None and config.bin_size_cm is None:
+        config = replace(config, bin_size_cm=float(np.diff(np.asarray(x_edges, dtype=np.float64)[:2])[0]))
+    config = config.resolve(arena_side_cm(x_cm, y_cm))
     x_edges = _edges(x_cm, config.bin_size_cm) if x_edges is None else np.asarray(x_edges, dtype=np.float64)
     y_edges = _edges(y_cm, config.bin_size_cm) if y_edges is None else np.asarray(y_edges, dtype=np.float64)
     ix, iy = _digitize(x_cm, x_edges), _digitize(y_cm, y_edges)
@@ -271,13 +323,17 @@ def compute_rate_maps(
     progress: ProgressCallback | None = None,
     cancel: CancelCheck | None = None,
 ) -> RateMaps:
-    """Rate maps (Hz) of every unit of ``rate_matrix`` over the arena covered by its positions (cm)."""
+    """Rate maps (Hz) of every unit of ``rate_matrix`` over the arena covered by its positions (cm).
+
+    The maps' ``config`` holds the bin size and smoothing actually used (auto values resolved).
+    """
     config = config or RateMapConfig()
     config.validate()
     report = Reporter(progress, cancel)
     x, y = require_position(rate_matrix)
     report(0.05, "binning positions")
     binning = spatial_binning(x, y, rate_matrix.config.dt_s, config)
+    config = binning.config  # auto values resolved
     report(0.3, "rate maps")
     maps = maps_from_rates(rate_matrix.rates, binning)
     report(0.8, "spatial information")
