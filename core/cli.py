@@ -25,6 +25,7 @@ from pathlib import Path
 from core import __version__
 from core.errors import AsaError
 from core.pipeline import PRESETS, AnalysisConfig, AnalysisResult, run_analysis
+from core.significance import p_value_text
 
 
 class StderrProgress:
@@ -56,7 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--preset", choices=PRESETS, default="auto", help="parameter set (default: auto)")
         p.add_argument("--maxdim", type=int, choices=(1, 2), default=1, help="highest homology dimension")
-        p.add_argument("--shuffles", type=int, default=0, help="shuffle test with N shuffles (0: gap rule)")
+        p.add_argument(
+            "--shuffles",
+            type=int,
+            default=0,
+            help="shuffle test with N shuffles (0: gap test; α = 0.05 needs ≥ 60)",
+        )
         p.add_argument("--seed", type=int, default=0, help="seed of the shuffles")
         p.add_argument("--jobs", type=int, default=2, help="parallel processes for shuffles")
         p.add_argument(
@@ -185,9 +191,26 @@ def execute(args: argparse.Namespace) -> int:
     views = [] if args.views.strip() == "none" else parse_views(args.views, result)
     paths, view_metrics = export_views(recording, result, out, views, device, progress=reporter.sub(0.8, 1.0))
     paths += write_run_outputs(out, recording, result, warnings, view_metrics)
-    print(f"{result.verdict}: {result.significance.evidence}")
+    print_verdict(result)
     print(f"wrote {len(paths)} files to {out}", file=sys.stderr)
     return 0
+
+
+def print_verdict(result: AnalysisResult) -> None:
+    """The verdict, its evidence, the p-values of the longest bars and, on a ring with head direction
+    recorded, how well the decoded angle follows it."""
+    sig = result.significance
+    print(f"{result.verdict}: {sig.evidence}")
+    for dim in range(1, len(result.persistence.diagrams)):
+        text = p_value_text(sig, dim)
+        if text:
+            print(f"  H{dim} longest bars: {text}")
+    hd = (result.decoding.metrics.get("head_direction") if result.decoding is not None else None) or {}
+    if hd:
+        print(
+            f"  decoded angle vs head direction: circular correlation {hd['circular_correlation']:.2f}, "
+            f"median error {hd['median_error_deg']:.0f}°"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,7 +18,7 @@ def barcode_figure(
     persistence: Persistence, significance: Significance | None = None, title: str = ""
 ) -> Figure:
     """Barcode per dimension, longest bars first; significant bars drawn dark and thick, and the lifetime a
-    bar needs to count (gap rule or shuffle null) written beside each dimension.
+    bar needs to count (gap test or shuffle null) and the p-value of the longest bars beside each dimension.
 
     The x axis is the filtration value (−log fuzzy membership, no unit). Bars alive at the end of the computed
     filtration end in an arrow.

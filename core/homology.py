@@ -3,9 +3,9 @@
 H0–H1 (with H1 cocycles, Z/p coefficients) are computed on all points; H2, when asked, on a greedy max-min
 landmark subset, so it finishes in seconds instead of hours. The Vietoris–Rips filtration is truncated at an
 adaptive threshold (a quantile of the finite distances): if any bar is still alive there, the threshold is
-raised and the computation repeated, so the diagram is exact while the usual case costs a fraction of the
-full filtration. Bars still alive at the last cut of the schedule are kept with death = inf, and their
-lifetime is counted up to the cut (a lower bound), which is what significance needs. When a cancel check
+raised and the computation repeated, up to the full filtration, so the diagram is exact while the usual case
+costs a fraction of the full filtration. Bars that never die (the neighbour graph has no edges that fill
+them) keep death = inf; significance never counts such a bar as evidence ("undetermined"). When a cancel check
 is given, the engine runs in a worker process that Cancel kills (``core.interruptible``).
 """
 
@@ -41,7 +41,7 @@ class PersistenceConfig:
     )
     n_landmarks_h2: int = field(default=300, metadata={"min": 20, "max": 2000, "help": "landmarks for H2"})
     threshold_quantiles: tuple[float, ...] = field(
-        default=(0.35, 0.6), metadata={"help": "truncation schedule (quantiles of finite distances)"}
+        default=(0.35, 0.6, 1.0), metadata={"help": "truncation schedule (quantiles of finite distances)"}
     )
 
     def validate(self) -> None:

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
+from core import __version__, presets
 from core.cache import DEFAULT_MAX_BYTES, DiskCache, StageCache, config_hash, recording_fingerprint
 from core.decoding import DecodeConfig, Decoding, decode
 from core.errors import ConfigError
@@ -24,15 +25,20 @@ from core.preprocess import PreprocessConfig, RateMatrix, compute_rates
 from core.progress import CancelCheck, ProgressCallback, Reporter
 from core.recording import Recording
 from core.significance import (
+    DataSupport,
     Significance,
     SignificanceConfig,
-    gap_significance,
+    cloud_pieces,
+    decide,
+    null_gap_statistics,
     shift_recording,
-    shuffle_significance,
+    significant_counts,
 )
 
+# Bumped whenever a stage's algorithm changes, so that results cached by an older version are misses.
+ALGORITHM_VERSION = 2
+
 PRESETS = ("grid", "hd", "auto")
-AUTO_HD_MAX_UNITS = 40
 
 
 @dataclass(frozen=True)
@@ -49,7 +55,8 @@ class AnalysisConfig:
     @classmethod
     def from_preset(cls, name: str) -> AnalysisConfig:
         """``grid``: Gardner et al. 2022. ``hd``: ~20 head-direction cells (a ring needs fewer points and a
-        smoother rate). ``auto`` is resolved per recording by :func:`resolve_preset`."""
+        smoother rate; 2/3 of the points as metric neighbours so the loop can be filled). ``auto`` is
+        resolved per recording by :func:`resolve_preset` (see :mod:`core.presets`)."""
         if name == "grid" or name == "auto":
             return cls(preset=name)
         if name == "hd":
@@ -57,7 +64,7 @@ class AnalysisConfig:
                 preset="hd",
                 preprocess=PreprocessConfig(sigma_s=0.1, speed_min_cm_s=None),
                 point_cloud=PointCloudConfig(
-                    time_step=5, n_pca=6, n_neighbors_downsample=300, n_points=600, n_neighbors_metric=200
+                    time_step=5, n_pca=6, n_neighbors_downsample=300, n_points=600, n_neighbors_metric=400
                 ),
             )
         raise ConfigError(f"unknown preset {name!r}; use one of {', '.join(PRESETS)}")
@@ -67,13 +74,18 @@ class AnalysisConfig:
 
 
 def resolve_preset(config: AnalysisConfig, recording: Recording) -> AnalysisConfig:
-    """Replace ``auto`` by ``hd`` (head direction recorded and at most 40 units) or ``grid``; keep others."""
+    """Replace ``auto`` by settings chosen from the recording (:mod:`core.presets`): smoothing from the
+    population's rate, speed filter from the behaviour, cloud size from the number of units. The resolved
+    preset is named ``auto (<what the data are>)``; other presets are kept as they are."""
     if config.preset != "auto":
         return config
-    name = "hd" if recording.hd is not None and recording.n_units <= AUTO_HD_MAX_UNITS else "grid"
-    base = AnalysisConfig.from_preset(name)
+    data = presets.profile(recording)
+    preprocess = presets.auto_preprocess(data, config.preprocess)
     return replace(
-        base, persistence=config.persistence, significance=config.significance, decoding=config.decoding
+        config,
+        preset=f"auto ({data.describe()})",
+        preprocess=preprocess,
+        point_cloud=presets.auto_point_cloud(data, config.point_cloud, preprocess.dt_s),
     )
 
 
@@ -138,7 +150,7 @@ class StagedAnalysis:
 
     def key(self, stage: str, config: AnalysisConfig) -> str:
         """Digest of the recording and the configs of ``stage`` and every stage before it."""
-        key = self.fingerprint
+        key = config_hash(__version__, ALGORITHM_VERSION, self.fingerprint)
         for name in STAGES[: STAGES.index(stage) + 1]:
             key = config_hash(key, name, getattr(config, name))
         return key
@@ -196,15 +208,36 @@ class StagedAnalysis:
         def compute(r: Reporter) -> Significance:
             config.significance.validate()
             lifetimes = [pers.lifetimes(d) for d in range(len(pers.diagrams))]
-            if shuffles:
-                null = run_shuffles(self.recording, config, r)
-                result = shuffle_significance(lifetimes, null, config.significance)
-            else:
-                result = gap_significance(lifetimes, config.significance)
+            null = run_shuffles(self.recording, config, r) if shuffles else None
+            # the pieces of the cloud are measured where the counted loops live
+            n_loops = significant_counts(lifetimes, config.significance, null).get("h1", 0)
+            support = self.support(pers, self.cloud(config).distances, n_loops, config.significance)
+            result = decide(lifetimes, support, config.significance, null)
             r(1.0, f"verdict: {result.verdict}")
             return result
 
         return self._run("significance", config, report.sub(0.4 if shuffles else 1.0, 1.0), compute)
+
+    def support(
+        self, pers: Persistence, distances: np.ndarray, n_loops: int, config: SignificanceConfig
+    ) -> DataSupport:
+        """Units with enough spikes; whether one of the tested H1 bars never died; the cloud's large pieces
+        in the Rips graph halfway through the shortest of the ``n_loops`` counted H1 bars (where decoding
+        reads the loop)."""
+        rec = self.recording
+        if rec.rates is not None:
+            usable = rec.n_units
+        else:
+            usable = int(sum(len(s) >= config.min_spikes_per_unit for s in rec.spike_times))
+        h1 = pers.diagrams[1] if len(pers.diagrams) > 1 else np.empty((0, 2))
+        longest = h1[np.argsort(h1[:, 0] - h1[:, 1])]  # death − birth descending, infinite bars first
+        alive = bool(np.isinf(longest[: max(n_loops, 1) + 1, 1]).any())
+        pieces: list[int] = []
+        if n_loops:
+            birth, death = longest[n_loops - 1]
+            death = min(death, pers.threshold)
+            pieces = cloud_pieces(distances, 0.5 * (birth + death), config.min_piece_fraction)
+        return DataSupport(usable, rec.n_units, pieces, alive)
 
     def decoding(self, config: AnalysisConfig, report: Reporter | None = None) -> Decoding | None:
         """Decoded phases of the significant circles (or ``config.decoding.n_circles``); None for 'none'."""
@@ -239,22 +272,28 @@ class StagedAnalysis:
         )
 
 
-def null_maxima_of_shuffle(job: tuple[Recording, AnalysisConfig, np.random.SeedSequence]) -> dict[str, float]:
-    """Longest bar per dimension of one shuffled copy of a recording (runs in a worker process)."""
+def null_statistics_of_shuffle(
+    job: tuple[Recording, AnalysisConfig, np.random.SeedSequence],
+) -> dict[str, list[float]]:
+    """Gap statistics T_1..T_m per dimension of one shuffled copy of a recording (runs in a worker
+    process)."""
     recording, config, seed = job
     shuffled = shift_recording(recording, np.random.default_rng(seed), config.significance.min_shift_s)
     pers = StagedAnalysis(shuffled).persistence(config)
-    return {f"h{d}": float(np.max(pers.lifetimes(d), initial=0.0)) for d in range(1, len(pers.diagrams))}
+    return null_gap_statistics([pers.lifetimes(d) for d in range(len(pers.diagrams))], config.significance)
 
 
-def run_shuffles(recording: Recording, config: AnalysisConfig, report: Reporter) -> dict[str, list[float]]:
-    """Null distribution of the longest bars from ``n_shuffles`` shuffled copies, in parallel processes
-    (terminated at once on cancel)."""
+def run_shuffles(
+    recording: Recording, config: AnalysisConfig, report: Reporter
+) -> dict[str, list[list[float]]]:
+    """Null gap statistics from ``n_shuffles`` shuffled copies (one list of T_1..T_m per shuffle and
+    dimension), in parallel processes (terminated at once on cancel)."""
     sig = config.significance
     jobs = [(recording, config, s) for s in np.random.SeedSequence(sig.seed).spawn(sig.n_shuffles)]
-    maxima: dict[str, list[float]] = {}
+    maxima: dict[str, list[list[float]]] = {}
     report(0.0, f"shuffles on {min(sig.n_jobs, sig.n_shuffles)} processes")
-    for done, result in enumerate(map_unordered(null_maxima_of_shuffle, jobs, sig.n_jobs, report.check), 1):
+    results = map_unordered(null_statistics_of_shuffle, jobs, sig.n_jobs, report.check)
+    for done, result in enumerate(results, 1):
         for key, value in result.items():
             maxima.setdefault(key, []).append(value)
         report(done / sig.n_shuffles, f"shuffle {done}/{sig.n_shuffles}")

@@ -2,7 +2,8 @@
 
 Binning at ``dt_s``, Gaussian smoothing with ``sigma_s`` (both seconds), speed (cm/s) from smoothed position,
 speed filter, optional z-score. Position and head direction are interpolated to the bin centres, so rows and
-behaviour never drift apart whatever the tracking rate.
+behaviour never drift apart whatever the tracking rate. Concatenated epochs (gaps in ``t``, see
+:mod:`core.epochs`) are smoothed each on its own, and bins inside a gap are dropped.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
+from core.epochs import epoch_of_bins, find_epochs, segments
 from core.errors import ConfigError, RecordingError
 from core.progress import CancelCheck, ProgressCallback, Reporter
 from core.recording import Recording
@@ -24,7 +26,8 @@ class PreprocessConfig:
     dt_s: bin width (s). sigma_s: s.d. of the Gaussian smoothing kernel (s); 0 disables smoothing.
     speed_min_cm_s: keep only bins where the animal moves faster (cm/s); None disables the filter (it is
     always off when the recording has no position). speed_sigma_s: smoothing of position before speed (s).
-    zscore: z-score each unit over the kept bins.
+    zscore: z-score each unit over the kept bins. max_gap_s: a jump in ``t`` longer than this (s) separates
+    two epochs; None: max(0.1 s, 5 × the median sample interval).
     """
 
     dt_s: float = field(default=0.01, metadata={"unit": "s", "min": 1e-4, "max": 1.0, "help": "bin width"})
@@ -38,6 +41,10 @@ class PreprocessConfig:
         default=0.2, metadata={"unit": "s", "min": 0.0, "max": 5.0, "help": "position smoothing for speed"}
     )
     zscore: bool = field(default=False, metadata={"help": "z-score each unit over kept bins"})
+    max_gap_s: float | None = field(
+        default=None,
+        metadata={"unit": "s", "min": 0.001, "max": 3600.0, "help": "longest jump within an epoch"},
+    )
 
     def validate(self) -> None:
         if not self.dt_s > 0:
@@ -46,6 +53,8 @@ class PreprocessConfig:
             raise ConfigError("smoothing widths (sigma_s, speed_sigma_s) must be ≥ 0 s")
         if self.speed_min_cm_s is not None and self.speed_min_cm_s < 0:
             raise ConfigError(f"speed_min_cm_s must be ≥ 0 cm/s or None, got {self.speed_min_cm_s}")
+        if self.max_gap_s is not None and not self.max_gap_s > 0:
+            raise ConfigError(f"max_gap_s must be > 0 s or None, got {self.max_gap_s}")
 
 
 @dataclass
@@ -54,7 +63,8 @@ class RateMatrix:
 
     rates: (n_bins, n_units) float32, Hz (spike input) or the source's units (dense input), z-scored if asked.
     t: bin centres (s). x, y: position at the bin centres (cm) or None. hd: head direction (rad) or None.
-    speed_cm_s: speed at the bin centres or None. n_bins_total: bins before the speed filter.
+    speed_cm_s: speed at the bin centres or None. n_bins_total: bins before the speed filter (gaps
+    excluded). n_epochs: gap-free stretches the recording was cut into.
     """
 
     rates: np.ndarray
@@ -66,6 +76,7 @@ class RateMatrix:
     speed_cm_s: np.ndarray | None
     n_bins_total: int
     config: PreprocessConfig
+    n_epochs: int = 1
 
     @property
     def n_bins(self) -> int:
@@ -88,7 +99,8 @@ def spike_counts(spike_times: list[np.ndarray], edges: np.ndarray) -> np.ndarray
     dt = edges[1] - edges[0]
     counts = np.zeros((len(spike_times), n_bins), dtype=np.float32)
     for j, train in enumerate(spike_times):
-        idx = np.floor((np.asarray(train) - edges[0]) / dt).astype(np.int64)
+        # + 1e-6 bins: spikes rebuilt from binned counts sit on bin starts, and rounding must not move them
+        idx = np.floor((np.asarray(train) - edges[0]) / dt + 1e-6).astype(np.int64)
         idx = idx[(idx >= 0) & (idx < n_bins)]
         counts[j] = np.bincount(idx, minlength=n_bins)
     return counts
@@ -136,6 +148,8 @@ def compute_rates(
         )
     edges = bin_edges(float(t[0]), float(t[-1]), config.dt_s)
     centres = 0.5 * (edges[:-1] + edges[1:])
+    epochs = find_epochs(t, config.max_gap_s)
+    pieces = segments(epoch_of_bins(centres, epochs))
     report(0.05, "binning spikes")
     # unit-major (N, T) while smoothing: filtering along contiguous memory is ~2× faster
     if recording.rates is not None:
@@ -145,29 +159,35 @@ def compute_rates(
         by_unit /= np.float32(config.dt_s)
     report(0.4, "smoothing")
     if config.sigma_s > 0:
-        gaussian_filter1d(by_unit, config.sigma_s / config.dt_s, axis=1, output=by_unit, mode="nearest")
+        for piece in pieces:  # each epoch on its own: no blending across a gap
+            block = by_unit[:, piece]
+            gaussian_filter1d(block, config.sigma_s / config.dt_s, axis=1, output=block, mode="nearest")
+            by_unit[:, piece] = block
     rates = by_unit.T
 
     x = y = speed = hd = None
     if recording.has_position:
         x = np.interp(centres, t, recording.x)
         y = np.interp(centres, t, recording.y)
-        sig = config.speed_sigma_s / config.dt_s
-        xs = gaussian_filter1d(x, sig, mode="nearest") if sig > 0 else x
-        ys = gaussian_filter1d(y, sig, mode="nearest") if sig > 0 else y
-        speed = np.hypot(np.gradient(xs), np.gradient(ys)) / config.dt_s
+        speed = np.zeros(centres.size)
+        for piece in pieces:
+            speed[piece] = _speed_cm_s(x[piece], y[piece], config.speed_sigma_s / config.dt_s, config.dt_s)
     if recording.hd is not None:
         hd = interpolate_angle(centres, t, recording.hd)
     report(0.7, "speed filter")
 
-    keep = slice(None)
+    valid = np.zeros(centres.size, dtype=bool)
+    for piece in pieces:
+        valid[piece] = True
     if speed is not None and config.speed_min_cm_s is not None:
-        keep = np.flatnonzero(speed > config.speed_min_cm_s)
-        if keep.size == 0:
+        moving = valid & (speed > config.speed_min_cm_s)
+        if not moving.any():
             raise RecordingError(
                 f"no time bin has speed above {config.speed_min_cm_s} cm/s (max {speed.max():.2f} cm/s); "
                 "check that positions are in cm or lower/disable the speed filter"
             )
+        valid = moving
+    keep = np.flatnonzero(valid) if len(pieces) > 1 or not valid.all() else slice(None)
     rates = rates[keep]
     if config.zscore:
         mean = rates.mean(axis=0)
@@ -183,6 +203,16 @@ def compute_rates(
         y=None if y is None else y[keep],
         hd=None if hd is None else hd[keep],
         speed_cm_s=None if speed is None else speed[keep],
-        n_bins_total=centres.size,
+        n_bins_total=int(sum(p.stop - p.start for p in pieces)),
         config=config,
+        n_epochs=len(pieces),
     )
+
+
+def _speed_cm_s(x: np.ndarray, y: np.ndarray, sigma_bins: float, dt_s: float) -> np.ndarray:
+    """Speed (cm/s) of one epoch's position (cm) sampled every ``dt_s``, smoothed over ``sigma_bins``."""
+    if x.size < 2:
+        return np.zeros(x.size)
+    xs = gaussian_filter1d(x, sigma_bins, mode="nearest") if sigma_bins > 0 else x
+    ys = gaussian_filter1d(y, sigma_bins, mode="nearest") if sigma_bins > 0 else y
+    return np.hypot(np.gradient(xs), np.gradient(ys)) / dt_s

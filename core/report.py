@@ -43,6 +43,7 @@ def summary(recording: Recording, result: AnalysisResult, warnings: list[str]) -
         "timings_s": {k: round(v, 4) for k, v in result.timings_s.items()},
         "rate_matrix": {
             "n_bins": result.rate_matrix.n_bins,
+            "n_epochs": result.rate_matrix.n_epochs,
             "n_units": result.rate_matrix.rates.shape[1],
             "kept_fraction": round(result.rate_matrix.kept_fraction, 4),
         },
@@ -63,6 +64,21 @@ def summary(recording: Recording, result: AnalysisResult, warnings: list[str]) -
         "significant": sig.significant,
         "significance": {
             "method": sig.method,
+            "test": sig.test,
+            "alpha": sig.alpha,
+            "bar_p_values": sig.bar_p_values,
+            "gaps": [
+                {
+                    "dim": g.dim,
+                    "k": g.k,
+                    "statistic": g.statistic if np.isfinite(g.statistic) else None,
+                    "p_value": g.p_value,
+                    "p_adjusted": g.p_adjusted,
+                    "window": g.window,
+                }
+                for g in sig.gaps
+            ],
+            "reasons": sig.reasons,
             "thresholds": sig.thresholds,
             "null_maxima": sig.null_maxima,
         },

@@ -61,6 +61,11 @@ def test_presets():
 
 def test_auto_preset_resolves_from_the_recording(small_ring):
     auto = AnalysisConfig.from_preset("auto")
-    assert resolve_preset(auto, small_ring).preset == "hd"
-    no_hd = replace(small_ring, hd=None)
-    assert resolve_preset(auto, no_hd).preset == "grid"
+    ring = resolve_preset(auto, small_ring)
+    assert ring.preset.startswith("auto (") and "head direction" in ring.preset
+    assert ring.preprocess.speed_min_cm_s is None and ring.point_cloud.n_points == 600
+    no_hd = resolve_preset(auto, replace(small_ring, hd=None))
+    assert no_hd.preprocess.speed_min_cm_s == 2.5  # position without head direction: filter on
+    asleep = resolve_preset(auto, replace(small_ring, hd=None, x=None, y=None))
+    assert asleep.preprocess.speed_min_cm_s is None and "no behaviour" in asleep.preset
+    assert resolve_preset(ring, small_ring) == ring  # resolving twice changes nothing

@@ -42,7 +42,9 @@ def test_head_direction_cells_are_a_ring(hd_recording):
 @pytest.mark.slow
 def test_auto_preset_picks_hd_for_a_small_head_direction_ensemble(hd_recording):
     result = run_analysis(hd_recording, AnalysisConfig.from_preset("auto"))
-    assert result.config.preset == "hd"
+    assert result.config.preset.startswith("auto (20 units")
+    assert result.config.preprocess.speed_min_cm_s is None  # head-direction cells fire at rest too
+    assert result.config.point_cloud.n_points == 600
     assert result.verdict == "ring"
 
 
@@ -56,19 +58,21 @@ def test_independent_units_have_no_structure(preset):
 
 
 @pytest.mark.slow
-def test_shuffle_test_keeps_the_ring_and_is_seeded(hd_recording):
+def test_shuffle_test_is_seeded_and_says_when_it_has_too_few_shuffles(hd_recording):
     config = AnalysisConfig.from_preset("hd")
     config = replace(config, significance=replace(config.significance, n_shuffles=4, seed=7, n_jobs=2))
     first = run_analysis(hd_recording, config)
-    assert first.significance.method == "shuffle"
-    assert first.verdict == "ring"
+    assert first.significance.method == "shuffle test"
     assert len(first.significance.null_maxima["h1"]) == 4
+    # 4 shuffles cannot give p < 0.05 / 3: the answer is no claim, with the reason
+    assert first.verdict == "none"
+    assert "at least 60 shuffles" in first.significance.evidence
     again = run_analysis(hd_recording, config)
     assert sorted(again.significance.null_maxima["h1"]) == pytest.approx(
         sorted(first.significance.null_maxima["h1"])
     )
-    ring_bar = first.persistence.lifetimes(1)[0]
-    assert ring_bar > 3 * max(first.significance.null_maxima["h1"])
+    ring_gap = next(g for g in first.significance.gaps if g.k == 1).statistic
+    assert ring_gap > 3 * max(first.significance.null_maxima["h1"])
 
 
 def test_shuffled_recording_keeps_each_units_spike_count(hd_recording):

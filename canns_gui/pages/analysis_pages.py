@@ -13,6 +13,7 @@ from canns_gui.views.common import colormap, ink
 from core.embedding import MAX_UMAP_POINTS, Embedding2D, embed_2d, umap_available
 from core.pipeline import PRESETS
 from core.progress import Reporter
+from core.significance import p_value_text
 
 DIM_PENS = ((76, 114, 176), (221, 132, 82), (85, 168, 104))
 COLOUR_LEVELS = 64  # distinct colours of the point-cloud view
@@ -158,7 +159,8 @@ class TdaPage(StagePage):
     run_label = "Compute barcode"
     help_text = (
         "Point cloud (Gardner et al. 2022): active bins, PCA, fuzzy downsampling, −log fuzzy membership "
-        "distance; then persistent homology. Significance: lifetime-gap rule, or shuffles when set > 0."
+        "distance; then persistent homology. Significance: the gap test (p-values from the F law of the gaps "
+        "between the longest bars), or the same gaps against circular-shift shuffles when set > 0 (≥ 60)."
     )
 
     def __init__(self, session, window, log) -> None:
@@ -374,7 +376,9 @@ def draw_barcode(plot: pg.PlotWidget, pers, sig, max_bars: int = 40) -> None:
             ys = np.repeat(rows[chosen], 2)
             plot.plot(xs, ys, connect="pairs", pen=pg.mkPen(DIM_PENS[dim], width=width))
         row -= order.size
-        label = pg.TextItem(f"H{dim}: {n_sig} significant", color=DIM_PENS[dim], anchor=(1, 0))
+        p_text = p_value_text(sig, dim)
+        text = f"H{dim}: {n_sig} significant" + (f" ({p_text})" if p_text else "")
+        label = pg.TextItem(text, color=DIM_PENS[dim], anchor=(1, 0))
         label.setPos(float(np.max(stops)) if stops.size else 1.0, row + 0.5)
         plot.addItem(label)
         row -= 3

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QLabel
 
 from canns_gui.views import exporting
 from canns_gui.views.common import BLUE, GREEN, ORANGE, ViewTab, hover, plot_widget
+from core.significance import format_p, p_value_text
 
 DIM_COLOURS = {0: (120, 120, 120), 1: BLUE, 2: ORANGE, 3: GREEN}
 MAX_BARS = 40
@@ -17,7 +18,8 @@ MAX_BARS = 40
 
 def barcode_rows(pers, sig, max_bars: int = MAX_BARS) -> list[dict]:
     """Bars to draw, longest first per dimension (H1, H2 …): dim, birth, death (cut at the filtration's end),
-    lifetime, significant, row (y position), alive (never died within the computed filtration)."""
+    lifetime, significant, p_value (None past the tested bars), row (y position), alive (never died within
+    the computed filtration)."""
     rows: list[dict] = []
     y = 0.0
     for dim in range(1, len(pers.diagrams)):
@@ -29,6 +31,7 @@ def barcode_rows(pers, sig, max_bars: int = MAX_BARS) -> list[dict]:
         death = np.minimum(dgm[:, 1], end)
         life = death - dgm[:, 0]
         n_sig = sig.significant.get(f"h{dim}", 0) if sig is not None else 0
+        p_values = (sig.bar_p_values.get(f"h{dim}") if sig is not None else None) or []
         for rank, i in enumerate(np.argsort(-life)[:max_bars]):
             rows.append(
                 {
@@ -37,6 +40,7 @@ def barcode_rows(pers, sig, max_bars: int = MAX_BARS) -> list[dict]:
                     "death": float(death[i]),
                     "lifetime": float(life[i]),
                     "significant": rank < n_sig,
+                    "p_value": p_values[rank] if rank < len(p_values) else None,
                     "alive": bool(not np.isfinite(dgm[i, 1]) or dgm[i, 1] > end),
                     "row": y,
                 }
@@ -91,14 +95,20 @@ class BarcodeTab(ViewTab):
                     symbolPen=None,
                 )
             n_sig = sum(r["significant"] for r in mine)
+            p_text = p_value_text(sig, dim)
             label = pg.TextItem(
-                f"H{dim}: {n_sig} significant", color=DIM_COLOURS.get(dim, BLUE), anchor=(0, 0)
+                f"H{dim}: {n_sig} significant" + (f"; longest bars {p_text}" if p_text else ""),
+                color=DIM_COLOURS.get(dim, BLUE),
+                anchor=(0, 0),
             )
             label.setPos(0, mine[-1]["row"] - 0.6)
             self.plot.addItem(label)
             threshold = sig.thresholds.get(f"h{dim}") if sig is not None else None
             if threshold is not None and np.isfinite(threshold):
-                label.setText(f"H{dim}: {n_sig} significant (needs lifetime > {threshold:.2f})")
+                label.setText(
+                    f"H{dim}: {n_sig} significant (needs lifetime > {threshold:.2f})"
+                    + (f"; longest bars {p_text}" if p_text else "")
+                )
         self.plot.getPlotItem().setXRange(0, max(pers.threshold, 1e-6) * 1.02)
         lowest = min((r["row"] for r in self.rows), default=0.0)
         self.plot.getPlotItem().setYRange(lowest - 5.0, 1.0, padding=0)  # room for the last label
@@ -111,6 +121,8 @@ class BarcodeTab(ViewTab):
             return f"filtration value {x:.3f}"
         end = "alive at the end of the filtration" if near["alive"] else f"dies {near['death']:.3f}"
         tag = "significant" if near["significant"] else "not significant"
+        if near.get("p_value") is not None:
+            tag += f", p = {format_p(near['p_value'])}"
         return (
             f"H{near['dim']} bar: born {near['birth']:.3f}, {end}, lifetime {near['lifetime']:.3f} ({tag}); "
             f"filtration value under cursor {x:.3f}"
