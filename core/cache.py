@@ -108,6 +108,7 @@ RESULT_TYPES: set[str] = {
     "core.homology.Persistence",
     "core.homology.PersistenceConfig",
     "core.significance.Significance",
+    "core.significance.GapTest",
     "core.significance.SignificanceConfig",
     "core.decoding.Decoding",
     "core.decoding.DecodeConfig",

@@ -112,7 +112,7 @@ def test_a_second_analysis_on_one_folder_computes_nothing(ring, config, tmp_path
     def must_not_run(*_args, **_kwargs):
         raise AssertionError("a stage was recomputed")
 
-    for name in ("compute_rates", "build_point_cloud", "compute_persistence", "gap_significance", "decode"):
+    for name in ("compute_rates", "build_point_cloud", "compute_persistence", "decide", "decode"):
         monkeypatch.setattr(pipeline, name, must_not_run)
     second = StagedAnalysis(ring, cache_folder=tmp_path)  # as a new process would: an empty memory cache
     result = second.result(config)

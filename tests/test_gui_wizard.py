@@ -28,7 +28,8 @@ def test_wizard_runs_import_to_decode_on_a_ring(qtbot, window, ring_file):
     preprocess, tda, decode = window.pages[1], window.pages[2], window.pages[3]
     preprocess.preset.setCurrentText("auto")
     preprocess.apply_preset()
-    assert window.session.config.preset == "hd"
+    assert window.session.config.preset.startswith("auto (16 units")
+    assert window.session.config.preprocess.speed_min_cm_s is None
     preprocess.start()
     wait_idle(qtbot, window)
     assert "units kept" in preprocess.status.text()

@@ -112,6 +112,7 @@ class PreprocessPage(StagePage):
         preset_row.addWidget(QLabel("Preset"))
         self.preset = QComboBox()
         self.preset.addItems(PRESETS)
+        self.preset.setCurrentText("auto")  # as the CLI: settings chosen from each recording when it loads
         preset_row.addWidget(self.preset, 1)
         apply = QPushButton("Apply")
         apply.clicked.connect(self.apply_preset)
@@ -126,6 +127,12 @@ class PreprocessPage(StagePage):
         self.image.view.setAspectLocked(False)
         self.results_area.addWidget(QLabel("Rate matrix, first 60 s of kept bins (colour: Hz)"))
         self.results_area.addWidget(self.image, 1)
+        session.recording_changed.connect(self._recording_loaded)
+
+    def _recording_loaded(self) -> None:
+        """``auto`` chooses its settings from each new recording (values the user typed are kept)."""
+        if self.preset.currentText() == "auto" and self.session.recording is not None:
+            self.apply_preset()
 
     def apply_preset(self) -> None:
         kept = self.session.apply_preset(self.preset.currentText())
