@@ -9,7 +9,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from core.homology import Persistence
-from core.significance import Significance
+from core.significance import Significance, p_value_text
 
 DIM_COLOURS = ("#4c72b0", "#dd8452", "#55a868")
 
@@ -51,6 +51,9 @@ def barcode_figure(
             thr = significance.thresholds.get(key, float("nan"))
             if np.isfinite(thr):
                 label += f"\nlifetime > {thr:.3g}"
+            p_text = p_value_text(significance, dim)
+            if p_text:
+                label += "\n" + p_text
         ax.set_ylabel(label, fontsize=9)
         ax.set_yticks([])
         ax.set_ylim(len(order) - 0.5 if len(order) else 0.5, -0.5 if len(order) else -0.5)

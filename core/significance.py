@@ -123,16 +123,16 @@ class Significance:
 
 
 def format_p(p: float) -> str:
-    """A p-value in few characters: 0.03, 2.1e-05, < 1e-15."""
+    """A p-value in few characters: 0.03, 2.1e-05, <1e-15."""
     if p < 1e-15:
-        return "< 1e-15"
+        return "<1e-15"
     return f"{p:.2g}" if p >= 0.001 else f"{p:.1e}"
 
 
 def p_value_text(sig: Significance | None, dim: int) -> str:
-    """"p = 1.2e-04, 0.91, 1" for the tested bars of dimension ``dim`` (longest first); "" when untested."""
+    """"p: 1.2e-04, 0.91, 1" for the tested bars of dimension ``dim`` (longest first); "" when untested."""
     values = (sig.bar_p_values.get(f"h{dim}") if sig is not None else None) or []
-    return "p = " + ", ".join(format_p(p) for p in values) if values else ""
+    return "p: " + ", ".join(format_p(p) for p in values) if values else ""
 
 
 def sorted_lifetimes(lifetimes: np.ndarray) -> np.ndarray:
