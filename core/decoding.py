@@ -224,26 +224,17 @@ def head_direction_agreement(decoded: np.ndarray, hd: np.ndarray) -> dict[str, f
     }
 
 
-def decode(
-    rate_matrix: RateMatrix,
+def cloud_phases(
     cloud: PointCloud,
     persistence: Persistence,
-    n_significant: int,
-    config: DecodeConfig | None = None,
-    progress: ProgressCallback | None = None,
-    cancel: CancelCheck | None = None,
-) -> Decoding:
-    """Circular coordinates of the ``n_significant`` longest H1 bars for every bin of ``rate_matrix``."""
-    config = config or DecodeConfig()
-    config.validate()
-    report = Reporter(progress, cancel)
-    n_circles = config.n_circles or min(n_significant, 2)
-    h1 = persistence.diagrams[1] if len(persistence.diagrams) > 1 else np.empty((0, 2))
-    if n_circles < 1 or h1.shape[0] < n_circles:
-        raise ConfigError(
-            "nothing to decode: no significant H1 bar (the verdict is 'none'); "
-            "set n_circles to decode the longest bars anyway"
-        )
+    n_circles: int,
+    config: DecodeConfig,
+    report: Reporter | None = None,
+) -> tuple[np.ndarray, float | None, dict]:
+    """Circular coordinates (rad) of the cloud's points for the ``n_circles`` longest H1 bars, aligned to the
+    lattice for a torus. Returns (theta (n_points, n_circles), torus axis angle (deg) or None, metrics)."""
+    report = report or Reporter()
+    h1 = persistence.diagrams[1]
     lifetimes = np.minimum(h1[:, 1], persistence.threshold) - h1[:, 0]
     bars = np.argsort(-lifetimes)[:n_circles]
     n = cloud.distances.shape[0]
@@ -277,7 +268,30 @@ def decode(
         torus_angle = float(np.degrees(np.arccos(np.clip(abs(cos), 0.0, 1.0))))
         metrics["lattice_basis"] = basis.tolist()
         metrics["harmonic_gram"] = reduced.tolist()
-    sampled_theta = np.mod(TWO_PI * f, TWO_PI)
+    return np.mod(TWO_PI * f, TWO_PI), torus_angle, metrics
+
+
+def decode(
+    rate_matrix: RateMatrix,
+    cloud: PointCloud,
+    persistence: Persistence,
+    n_significant: int,
+    config: DecodeConfig | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelCheck | None = None,
+) -> Decoding:
+    """Circular coordinates of the ``n_significant`` longest H1 bars for every bin of ``rate_matrix``."""
+    config = config or DecodeConfig()
+    config.validate()
+    report = Reporter(progress, cancel)
+    n_circles = config.n_circles or min(n_significant, 2)
+    h1 = persistence.diagrams[1] if len(persistence.diagrams) > 1 else np.empty((0, 2))
+    if n_circles < 1 or h1.shape[0] < n_circles:
+        raise ConfigError(
+            "nothing to decode: no significant H1 bar (the verdict is 'none'); "
+            "set n_circles to decode the longest bars anyway"
+        )
+    sampled_theta, torus_angle, metrics = cloud_phases(cloud, persistence, n_circles, config, report)
     report(0.85, "extending the phases to every time bin")
     rates = rate_matrix.rates  # float32; one float32 working copy below
     mean = rates.mean(axis=0, dtype=np.float64)

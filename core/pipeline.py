@@ -16,7 +16,7 @@ import numpy as np
 
 from core import __version__, presets
 from core.cache import DEFAULT_MAX_BYTES, DiskCache, StageCache, config_hash, recording_fingerprint
-from core.decoding import DecodeConfig, Decoding, decode
+from core.decoding import DecodeConfig, Decoding, cloud_phases, decode, fisher_lee_correlation
 from core.errors import ConfigError
 from core.homology import Persistence, PersistenceConfig, compute_persistence
 from core.interruptible import map_unordered
@@ -211,7 +211,7 @@ class StagedAnalysis:
             null = run_shuffles(self.recording, config, r) if shuffles else None
             # the pieces of the cloud are measured where the counted loops live
             n_loops = significant_counts(lifetimes, config.significance, null).get("h1", 0)
-            support = self.support(pers, self.cloud(config).distances, n_loops, config.significance)
+            support = self.support(pers, self.cloud(config), n_loops, config)
             result = decide(lifetimes, support, config.significance, null)
             r(1.0, f"verdict: {result.verdict}")
             return result
@@ -219,25 +219,31 @@ class StagedAnalysis:
         return self._run("significance", config, report.sub(0.4 if shuffles else 1.0, 1.0), compute)
 
     def support(
-        self, pers: Persistence, distances: np.ndarray, n_loops: int, config: SignificanceConfig
+        self, pers: Persistence, cloud: PointCloud, n_loops: int, config: AnalysisConfig
     ) -> DataSupport:
-        """Units with enough spikes; whether one of the tested H1 bars never died; the cloud's large pieces
-        in the Rips graph halfway through the shortest of the ``n_loops`` counted H1 bars (where decoding
-        reads the loop)."""
-        rec = self.recording
+        """What the data can support (:class:`DataSupport`): units with enough spikes; whether one of
+        the tested H1 bars never died; the cloud's large pieces in the Rips graph halfway through the
+        shortest of the ``n_loops`` counted H1 bars (where decoding reads the loop); how the counted
+        circles' phases relate to the animal's behaviour (:func:`behaviour_correlations`)."""
+        rec, sig = self.recording, config.significance
         if rec.rates is not None:
             usable = rec.n_units
         else:
-            usable = int(sum(len(s) >= config.min_spikes_per_unit for s in rec.spike_times))
+            usable = int(sum(len(s) >= sig.min_spikes_per_unit for s in rec.spike_times))
         h1 = pers.diagrams[1] if len(pers.diagrams) > 1 else np.empty((0, 2))
         longest = h1[np.argsort(h1[:, 0] - h1[:, 1])]  # death − birth descending, infinite bars first
         alive = bool(np.isinf(longest[: max(n_loops, 1) + 1, 1]).any())
-        pieces: list[int] = []
-        if n_loops:
-            birth, death = longest[n_loops - 1]
-            death = min(death, pers.threshold)
-            pieces = cloud_pieces(distances, 0.5 * (birth + death), config.min_piece_fraction)
-        return DataSupport(usable, rec.n_units, pieces, alive)
+        if not n_loops or alive:
+            return DataSupport(usable, rec.n_units, [], alive)
+        birth, death = longest[n_loops - 1]
+        middle = 0.5 * (birth + min(death, pers.threshold))
+        pieces = cloud_pieces(cloud.distances, middle, sig.min_piece_fraction)
+        polar = hd = spatial = None
+        rates = self.rates(config)
+        if rates.x is not None:
+            theta, _, _ = cloud_phases(cloud, pers, min(n_loops, 2), config.decoding)
+            polar, hd, spatial = behaviour_correlations(theta, rates, cloud.bin_index)
+        return DataSupport(usable, rec.n_units, pieces, alive, polar, hd, spatial)
 
     def decoding(self, config: AnalysisConfig, report: Reporter | None = None) -> Decoding | None:
         """Decoded phases of the significant circles (or ``config.decoding.n_circles``); None for 'none'."""
@@ -270,6 +276,30 @@ class StagedAnalysis:
             dict(self.timings_s),
             decoding,
         )
+
+
+SPATIAL_BINS = 10  # per side, for how much of a phase the position explains
+
+
+def behaviour_correlations(
+    theta: np.ndarray, rates: RateMatrix, rows: np.ndarray
+) -> tuple[float, float | None, float]:
+    """How the phases ``theta`` (n_points, c) at the bins ``rows`` of the rate matrix relate to behaviour:
+    the largest |circular correlation| of a circle with the animal's angle about the centre of its occupancy;
+    the first circle's |correlation| with head direction (None without it); and how much of the first
+    circle the position explains (mean resultant length of its phases within 10 × 10 bins of the arena,
+    weighted by occupancy: 1 when the phase is a function of position, ~0 when it is not)."""
+    x, y = rates.x[rows], rates.y[rows]
+    polar = np.arctan2(y - np.median(rates.y), x - np.median(rates.x))
+    around = max(abs(fisher_lee_correlation(theta[:, c], polar)) for c in range(theta.shape[1]))
+    hd = None if rates.hd is None else abs(fisher_lee_correlation(theta[:, 0], rates.hd[rows]))
+    cell = [np.clip(((v - v.min()) / max(np.ptp(v), 1e-9) * SPATIAL_BINS).astype(int), 0, SPATIAL_BINS - 1)
+            for v in (x, y)]  # fmt: skip
+    label = cell[0] * SPATIAL_BINS + cell[1]
+    n = np.bincount(label, minlength=SPATIAL_BINS**2)
+    z = [np.bincount(label, weights=f(theta[:, 0]), minlength=SPATIAL_BINS**2) for f in (np.cos, np.sin)]
+    spatial = float(np.hypot(*z).sum() / max(n.sum(), 1))
+    return float(around), hd, spatial
 
 
 def null_statistics_of_shuffle(

@@ -1,7 +1,8 @@
 """Rate matrix → point cloud and its distance matrix, following Gardner et al. 2022 (Nature 602:123).
 
 Steps (defaults = the paper's, the ``grid`` preset): keep every ``time_step``-th bin; keep the
-``n_active_bins`` bins with the highest summed activity; z-score each unit; PCA to ``n_pca`` dimensions;
+``n_active_bins`` bins with the highest summed activity; optionally take square roots (``sqrt``: the
+spike-count noise then has about the same size at every rate); z-score each unit; PCA to ``n_pca`` dimensions;
 fuzzy downsampling to ``n_points`` points (greedy: repeatedly take the point of highest fuzzy density, a
 k = ``n_neighbors_downsample`` UMAP membership sum, and lower its neighbours' density by ``omega`` × their
 membership); distance between the kept points = −log of their fuzzy membership over ``n_neighbors_metric``
@@ -29,6 +30,7 @@ class PointCloudConfig:
     n_active_bins: int = field(
         default=15000, metadata={"min": 100, "max": 200000, "help": "bins with the highest total activity"}
     )
+    sqrt: bool = field(default=False, metadata={"help": "square root of the rates (Poisson noise)"})
     zscore: bool = field(default=True, metadata={"help": "z-score units before PCA"})
     n_pca: int = field(default=6, metadata={"min": 2, "max": 50, "help": "PCA dimensions"})
     n_neighbors_downsample: int = field(
@@ -157,6 +159,8 @@ def build_point_cloud(
             "(use a longer recording, a smaller time_step or a lower speed threshold)"
         )
     data = rates[rows].astype(np.float64)
+    if config.sqrt:  # Anscombe-like: Poisson noise of equal size at every rate
+        data = np.sqrt(np.clip(data, 0.0, None))
     mean = data.mean(axis=0)
     scale = data.std(axis=0) if config.zscore else np.ones(n_units)
     scale = np.where(scale > 0, scale, 1.0)

@@ -2,9 +2,10 @@
 with which behaviour, across how many epochs.
 
 - Smoothing: a population vector is only as good as the spikes behind it. ``sigma_s`` is set so that the
-  Gaussian kernel holds about ``TARGET_SPIKES_PER_KERNEL`` spikes of the whole population
-  (√(2π)·σ·Σ rates = 20), within [0.05, 0.25] s: 0.05 s for a 100-cell grid module (Gardner et al. 2022),
-  ~0.1 s for 20 head-direction cells at a few Hz, more for few or slow cells.
+  Gaussian kernel holds a given number of spikes of the whole population (√(2π)·σ·Σ rates): 20 for large
+  populations, which gives Gardner et al.'s (2022) 0.05 s for a 100-cell grid module; 50 for small
+  ensembles (≤ 40 units), whose few, unevenly firing cells need more time per population vector (~0.15 s
+  for 20 head-direction cells at a few Hz; measured on the validation suite); within [0.05, 0.3] s.
 - Speed filter: on (2.5 cm/s) when position is recorded and the population is not a small head-direction
   ensemble (head-direction cells fire whether the animal runs or not); off without position (sleep).
 - Point cloud: Gardner et al.'s 1,200 points for more than ``SMALL_POPULATION`` units; 600 points for small
@@ -24,8 +25,9 @@ from core.pointcloud import PointCloudConfig
 from core.preprocess import PreprocessConfig
 from core.recording import Recording
 
-TARGET_SPIKES_PER_KERNEL = 20.0
-SIGMA_RANGE_S = (0.05, 0.25)
+SPIKES_PER_KERNEL = 20.0
+SPIKES_PER_KERNEL_SMALL = 50.0
+SIGMA_RANGE_S = (0.05, 0.3)
 SMALL_POPULATION = 40
 
 
@@ -70,10 +72,11 @@ def profile(recording: Recording) -> DataProfile:
 
 
 def smoothing_s(p: DataProfile) -> float:
-    """Gaussian s.d. (s) holding ~20 population spikes, within [0.05, 0.25] s."""
+    """Gaussian s.d. (s) holding ~20 population spikes (50 for small ensembles), within [0.05, 0.3] s."""
     if p.total_rate_hz <= 0:
         return SIGMA_RANGE_S[1]
-    sigma = TARGET_SPIKES_PER_KERNEL / (np.sqrt(2 * np.pi) * p.total_rate_hz)
+    target = SPIKES_PER_KERNEL_SMALL if p.n_units <= SMALL_POPULATION else SPIKES_PER_KERNEL
+    sigma = target / (np.sqrt(2 * np.pi) * p.total_rate_hz)
     return float(np.clip(sigma, *SIGMA_RANGE_S))
 
 
@@ -81,7 +84,7 @@ def auto_preprocess(p: DataProfile, base: PreprocessConfig) -> PreprocessConfig:
     """Smoothing and speed filter for this recording (bin width and the rest from ``base``)."""
     head_direction_ensemble = p.has_hd and p.n_units <= SMALL_POPULATION
     speed = base.speed_min_cm_s if p.has_position and not head_direction_ensemble else None
-    return replace(base, sigma_s=smoothing_s(p), speed_min_cm_s=speed if speed is not None else None)
+    return replace(base, sigma_s=smoothing_s(p), speed_min_cm_s=speed)
 
 
 def auto_point_cloud(p: DataProfile, base: PointCloudConfig, dt_s: float) -> PointCloudConfig:

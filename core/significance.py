@@ -28,7 +28,12 @@ medium bars than any shuffle, which a raw-lifetime threshold would count as real
 ``none`` also, with the reason, when a tested bar never dies (undetermined), when the cloud falls apart
 into several large pieces in the middle of the loop's life, where decoding reads it (fragmented), or when
 the data are too thin for the structure (fewer than ``min_units_ring`` / ``min_units_torus`` units with
-``min_spikes_per_unit`` spikes, or too few bars to estimate the noise).
+``min_spikes_per_unit`` spikes, or too few bars to estimate the noise), or when the loop is the animal's path
+around the arena: a decoded circle whose phase follows the angle of the position about the arena centre
+(|circular correlation| ≥ 0.5, and more than it follows head direction) is what place cells give when the
+animal runs along the walls; so is a ring whose phase is a function of position (resultant ≥ 0.8 within
+10 × 10 bins of the arena) but not of head direction. A grid module's phases repeat across the arena and
+an attractor ring follows head direction, so neither winds once around the arena with the animal.
 """
 
 from __future__ import annotations
@@ -43,6 +48,8 @@ from core.errors import ConfigError
 from core.recording import Recording
 
 MIN_WINDOW = 5  # fewest noise bars below a gap that estimate the noise scale
+ARENA_LOOP_CORRELATION = 0.5  # a circle this well explained by the angle about the arena centre is the path
+POSITION_EXPLAINED_RING = 0.8  # a ring whose phase the position explains this well is a loop of places
 
 
 @dataclass(frozen=True)
@@ -273,6 +280,11 @@ class DataSupport:
     n_units: int
     pieces: list[int] = field(default_factory=list)  # sizes (points) of the large pieces where the loop lives
     alive_tested: bool = False  # a tested bar never died
+    # |circular correlation| of the counted circles' phases with the animal's angle about the arena centre
+    # (the largest over circles), and with head direction; None when not measured
+    arena_angle_correlation: float | None = None
+    head_direction_correlation: float | None = None
+    position_explained: float | None = None  # of the first circle's phase, 0..1 (see pipeline)
 
 
 def cloud_pieces(distances: np.ndarray, epsilon: float, min_fraction: float) -> list[int]:
@@ -302,6 +314,26 @@ def refusals(
             "fragmented cloud: halfway through the loop's life the points still fall apart into "
             f"{len(support.pieces)} large pieces ({sizes} points), so the loop is not a property "
             "of the whole population"
+        )
+    polar, hd = support.arena_angle_correlation, support.head_direction_correlation
+    if h1 >= 1 and polar is not None and polar >= ARENA_LOOP_CORRELATION and (hd is None or polar > hd):
+        reasons.append(
+            f"the loop is the animal's path around the arena: the decoded phase follows its angle about the "
+            f"arena centre (circular correlation {polar:.2f}"
+            + (f", head direction only {hd:.2f}" if hd is not None else "")
+            + "), as place cells on a path along the walls do; that is behaviour, not an attractor manifold"
+        )
+    elif (
+        h1 == 1
+        and support.position_explained is not None
+        and support.position_explained >= POSITION_EXPLAINED_RING
+        and (hd is None or hd < ARENA_LOOP_CORRELATION)
+    ):
+        reasons.append(
+            f"the ring is a loop of places: where the animal is explains its phase (resultant "
+            f"{support.position_explained:.2f} within 10 × 10 bins of the arena)"
+            + (f" and head direction does not ({hd:.2f})" if hd is not None else "")
+            + ", as a place code of a looping path gives; that is behaviour, not an attractor ring"
         )
     usable = support.n_units_usable
     if h1 >= 2 and usable < config.min_units_torus:
