@@ -108,14 +108,15 @@ def smooth_knn_sigmas(
     active = np.arange(d.shape[0])
     for _ in range(n_iter):
         dl = delta[active]
-        e = np.exp(dl * -beta[active, None].astype(np.float32))
+        # β is bounded: rows of (near-)duplicate points have δ ≈ 0 and Newton would run it past float32
+        e = np.exp(dl * -np.minimum(beta[active, None], 1e30).astype(np.float32))
         s = e.sum(axis=1, dtype=np.float64) - n_self[active]
         ok = s > 0
         s_safe = np.where(ok, s, 1.0)
         g = np.log(s_safe) - log_target
         slope = -np.einsum("ij,ij->i", dl, e, dtype=np.float64) / s_safe
         move = ok & (g > 0) & (slope < 0)
-        beta[active[move]] -= g[move] / slope[move]
+        beta[active[move]] = np.minimum(beta[active[move]] - g[move] / slope[move], 1e30)
         active = active[move & (np.abs(g) > tol)]
         if active.size == 0:
             break

@@ -27,7 +27,7 @@ out="$(clean "$APP" --version)"
 [[ "$out" == "canns-gui $VERSION" ]] || { echo "FAIL: got '$out'"; exit 1; }
 echo "ok ($out)"
 
-step "--headless demo (gap rule, all views)"
+step "--headless demo (gap test, all views)"
 s=$SECONDS
 clean "$APP" --headless demo --out "$WORK/demo" >"$WORK/demo.out" 2>"$WORK/demo.err" \
     || { echo "FAIL"; tail -20 "$WORK/demo.err"; exit 1; }
@@ -68,7 +68,7 @@ missing = [k for k, v in summary["software"].items() if v == "not installed"]
 if missing:
     problems.append(f"demo: versions not recorded for {missing}")
 shuffled = json.loads((work / "shuffles" / "summary.json").read_text())["significance"]
-if shuffled["method"] != "shuffle" or len(shuffled["null_maxima"].get("h1", [])) != 2:
+if shuffled["method"] != "shuffle test" or len(shuffled["null_maxima"].get("h1", [])) != 2:
     problems.append(f"shuffles: {shuffled['method']}, null maxima {shuffled['null_maxima']}")
 png = (work / "first-window.png").read_bytes()
 width, height = struct.unpack(">II", png[16:24]) if png[:8] == b"\x89PNG\r\n\x1a\n" else (0, 0)

@@ -122,7 +122,7 @@ class PathCompareTab(ViewTab):
                 al = v.hd_alignment
                 title = "Decoded ring angle over time"
                 if al is not None:
-                    title += f" vs head direction (agreement {al.agreement:.2f})"
+                    title += f" vs head direction ({al.describe()})"
                     self.legend.addItem(self.hd_trail, "head direction")
                     sign = "+" if al.sign > 0 else "−"
                     self.legend.addItem(self.dec_trail, f"decoded ({sign}θ + {al.offset_rad:.2f} rad)")

@@ -112,9 +112,13 @@ class RateMapsTab(ViewTab):
             self.preferred.setVisible(bool(np.isfinite(pref)))
             if np.isfinite(pref):
                 self.preferred.setPos(float(np.rad2deg(pref)))
-            self.tuning_plot.getPlotItem().setTitle(
-                f"Head-direction tuning of unit {uid}", color=ink(), size="10pt"
-            )
+            title = f"Head-direction tuning of unit {uid}"
+            decoding = self.data.inputs.decoding
+            agreement = (decoding.metrics.get("head_direction") if decoding is not None else None) or {}
+            if agreement:
+                rho, error = agreement["circular_correlation"], agreement["median_error_deg"]
+                title += f" (decoded ring vs head direction: ρ = {rho:.2f}, median error {error:.0f}°)"
+            self.tuning_plot.getPlotItem().setTitle(title, color=ink(), size="10pt")
             hi = level_range(curve)[1]
             self.tuning_plot.getPlotItem().setRange(xRange=(0, 360), yRange=(0, hi), padding=0.03)
             parts.append(

@@ -58,11 +58,24 @@ class HdAlignment:
     """Decoded ring angle mapped onto head direction: hd ≈ sign·θ + offset (rad).
 
     agreement: mean resultant length of hd − (sign·θ + offset) over the recording (1 = identical).
+    circular_correlation, median_error_deg: the decoding's agreement with head direction over the whole
+    recording (|Fisher–Lee ρ|; median |error| after the best rotation and reflection), NaN when unknown.
     """
 
     sign: int
     offset_rad: float
     agreement: float
+    circular_correlation: float = float("nan")
+    median_error_deg: float = float("nan")
+
+    def describe(self) -> str:
+        """"circular correlation 0.91, median error 12°" (or the resultant when those are unknown)."""
+        if np.isfinite(self.circular_correlation):
+            return (
+                f"circular correlation {self.circular_correlation:.2f}, "
+                f"median error {self.median_error_deg:.0f}°"
+            )
+        return f"agreement {self.agreement:.2f}"
 
     def apply(self, theta: np.ndarray) -> np.ndarray:
         return np.mod(self.sign * theta + self.offset_rad, TWO_PI)
@@ -109,6 +122,9 @@ class PathCompare:
             out["theta_aligned_to_hd_rad"] = self.theta_hd
             al = self.hd_alignment
             out["hd_alignment_sign_offset_agreement"] = np.array([al.sign, al.offset_rad, al.agreement])
+            out["hd_circular_correlation_median_error_deg"] = np.array(
+                [al.circular_correlation, al.median_error_deg]
+            )
         return out
 
 
@@ -163,6 +179,9 @@ def compute_pathcompare(decoding: Decoding, config: PathCompareConfig | None = N
     alignment = None
     if decoding.hd is not None and decoding.n_circles == 1:
         alignment = align_to_hd(theta[:, 0], np.asarray(decoding.hd, dtype=np.float64))
+        measured = decoding.metrics.get("head_direction") or {}
+        alignment.circular_correlation = float(measured.get("circular_correlation", np.nan))
+        alignment.median_error_deg = float(measured.get("median_error_deg", np.nan))
     tw = t[rows]
     th = theta[rows]
     hd = None if decoding.hd is None else np.asarray(decoding.hd, dtype=np.float64)[rows]
@@ -257,7 +276,7 @@ def _ring_panel(ax, r: PathCompare) -> None:
             lw=1.0,
             label=f"decoded ({'+' if al.sign > 0 else '−'}θ + {al.offset_rad:.2f} rad)",
         )
-        ax.set_title(f"decoded ring angle vs head direction (agreement {al.agreement:.2f})", fontsize=10)
+        ax.set_title(f"decoded ring angle vs head direction ({al.describe()})", fontsize=10)
         ax.legend(loc="upper right", fontsize=7, framealpha=0.8)
     else:
         ax.plot(r.t, r.theta[:, 0], color="#4c72b0", lw=1.0)
