@@ -320,6 +320,56 @@ def test_grid_units_have_hexagonal_firing_fields(grid):
     assert np.nanmedian(scores) > 0.4, scores
 
 
+def triad(frames):
+    """Three wave vectors (m_x, m_y) of the strongest modes of a sheet movie (frames, n, n), signed so that
+    they sum to zero, and their complex amplitudes per frame (frames, 3)."""
+    n = frames.shape[-1]
+    z = np.fft.fft2(frames - frames.mean(axis=(1, 2), keepdims=True), axes=(1, 2))
+    m = np.fft.fftfreq(n, 1.0 / n).round().astype(int)
+    picked: list[np.ndarray] = []
+    for k in np.argsort(np.abs(z).mean(axis=0).ravel())[::-1]:
+        iy, ix = np.unravel_index(k, (n, n))
+        v = np.array([m[ix], m[iy]])
+        if not any((v == p).all() or (v == -p).all() for p in picked):
+            picked.append(v)
+        if len(picked) == 3:
+            break
+    for signs in ((1, 1, 1), (1, 1, -1), (1, -1, 1), (-1, 1, 1)):
+        modes = np.array(signs)[:, None] * np.stack(picked)
+        if not modes.sum(axis=0).any():
+            return modes, np.stack([z[:, my % n, mx % n] for mx, my in modes], axis=1)
+    raise AssertionError(f"the three strongest modes {picked} do not form a triad")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2, 4, 5])  # 4, 5: still two competing triads after 0.5 s of settling
+def test_grid_pattern_is_a_rigid_lattice_that_only_translates(seed):
+    """The state must explore a 2-torus (the lattice's offset), not T³: the pattern's three plane waves keep
+    their amplitudes and the sum of their phases (translation-invariant, as k₁ + k₂ + k₃ = 0), and the
+    sheet is, at every record, the settled pattern shifted by the decoded displacement."""
+    net = GridNetwork()
+    state = net.initial_state(seed=seed)
+    r = net.simulate(tasks.arena_walk(20.0, seed=seed), state=state, record_units=4, record_state=True)
+    frames = r.state_trace.astype(np.float64)
+    modes, amp = triad(frames)
+    assert np.abs(modes).sum(axis=1).min() >= 3, modes  # the ~15-neuron lattice, not a long wave
+    moved = np.abs(np.angle(amp[1:] / amp[:-1])).sum(axis=0)  # path length of each wave's phase (rad)
+    assert moved.min() > 4 * np.pi, "the pattern hardly moved: the test would be trivial"
+    locked = np.angle(np.exp(1j * (np.angle(amp).sum(axis=1) - np.angle(amp[0]).sum())))
+    assert np.abs(locked).max() < 0.05, f"the phase sum drifts by up to {np.abs(locked).max():.3g} rad"
+    size = np.abs(amp)
+    spread = (size.std(axis=0) / size.mean(axis=0)).max()
+    assert spread < 0.05, f"the waves' amplitudes vary by {spread:.1%} (s.d./mean): the pattern morphs"
+    n = net.config.n
+    m = np.fft.fftfreq(n, 1.0 / n)
+    mx, my = np.meshgrid(m, m)  # the wave vector of fft2's bin [iy, ix]
+    d = r.bump_position[:, :, None, None]
+    ramp = np.exp(-2j * np.pi / n * (d[:, 0] * mx + d[:, 1] * my))
+    shifted = np.real(np.fft.ifft2(np.fft.fft2(np.asarray(state["s"], np.float64))[None] * ramp))
+    explained = 1 - ((frames - shifted) ** 2).sum() / ((frames - frames.mean(axis=0)) ** 2).sum()
+    assert explained > 0.98, f"a rigid translation explains only {explained:.3f} of the sheet's variance"
+
+
 def test_every_config_field_has_form_metadata():
     for config in (CANN1DConfig(), CANN2DConfig(), HDRingConfig(), GridConfig()):
         for f in dataclasses.fields(config):

@@ -17,6 +17,14 @@ not form (the shifted kernels leave the uniform state stable), and a hexagonal l
 torus; γ/β = 1.15 with λ = 11 forms the near-hexagonal lattice of wave vectors (2, 2), (-3, 1), (1, -3) (8
 bumps, ~15 neurons apart) and flows isotropically (~48 neurons per metre, grid spacing ~32 cm in the arena).
 
+The pattern forms from noise at rest for ``settle_ms`` (3 s) before a run. In a few seeds (4 and 5 of 0–39)
+two triads of waves still compete after 0.5 s (the modes (2, 2) and (-2, 2) of a square-like mixture) and
+one of them dies out in the run's first second: the state starts off the torus of the final lattice, and
+the two modes tracked for the displacement are not the lattice's. All 40 seeds have settled by 1.5 s.
+Once formed, the lattice is rigid: the three waves keep their amplitudes and the sum of their phases
+(translation-invariant, as k₁ + k₂ + k₃ = 0) stays within 0.01 rad over 30 minutes of running, and a rigid
+shift of the settled pattern explains 99 % of the recorded rates' variance, so the state lies on a 2-torus.
+
 The recurrent input is Σ_θ W_θ * (s ⊙ mask_θ), four convolutions with translation-invariant kernels; as the
 masks have period 2, all four come from one FFT of s (shifted copies of its spectrum) and one inverse FFT.
 The pattern's displacement is read from the phases of its two strongest Fourier modes (Δφ = -2π m·d / n),
@@ -63,7 +71,7 @@ class GridConfig:
     alpha: float = field(default=0.10315, metadata=meta("s/m", 0.0, 10.0, "velocity gain α of the drive"))
     drive: float = field(default=1.0, metadata=meta(None, 0.01, 100.0, "feed-forward drive A"))
     settle_ms: float = field(
-        default=500.0, metadata=meta("ms", 0.0, 1e6, "pattern formation from noise before a run")
+        default=3000.0, metadata=meta("ms", 0.0, 1e6, "pattern formation from noise before a run")
     )
 
     @property
