@@ -25,6 +25,8 @@ from core.preprocess import PreprocessConfig, RateMatrix, compute_rates
 from core.progress import CancelCheck, ProgressCallback, Reporter
 from core.recording import Recording
 from core.significance import (
+    PLACE_LOOP_PERIODS,
+    POSITION_EXPLAINED,
     DataSupport,
     Significance,
     SignificanceConfig,
@@ -224,7 +226,7 @@ class StagedAnalysis:
         """What the data can support (:class:`DataSupport`): units with enough spikes; whether one of
         the tested H1 bars never died; the cloud's large pieces in the Rips graph halfway through the
         shortest of the ``n_loops`` counted H1 bars (where decoding reads the loop); how the counted
-        circles' phases relate to the animal's behaviour (:func:`behaviour_correlations`)."""
+        circles' phases relate to the animal's behaviour (:func:`behaviour_checks`)."""
         rec, sig = self.recording, config.significance
         if rec.rates is not None:
             usable = rec.n_units
@@ -238,12 +240,14 @@ class StagedAnalysis:
         birth, death = longest[n_loops - 1]
         middle = 0.5 * (birth + min(death, pers.threshold))
         pieces = cloud_pieces(cloud.distances, middle, sig.min_piece_fraction)
-        polar = hd = spatial = None
+        hd = place = None
         rates = self.rates(config)
         if rates.x is not None:
             theta, _, _ = cloud_phases(cloud, pers, min(n_loops, 2), config.decoding)
-            polar, hd, spatial = behaviour_correlations(theta, rates, cloud.bin_index)
-        return DataSupport(usable, rec.n_units, pieces, alive, polar, hd, spatial)
+            hd, place, first = behaviour_checks(theta, rates, cloud.bin_index)
+        else:
+            first = None
+        return DataSupport(usable, rec.n_units, pieces, alive, hd, place, first)
 
     def decoding(self, config: AnalysisConfig, report: Reporter | None = None) -> Decoding | None:
         """Decoded phases of the significant circles (or ``config.decoding.n_circles``); None for 'none'."""
@@ -278,28 +282,46 @@ class StagedAnalysis:
         )
 
 
-SPATIAL_BINS = 10  # per side, for how much of a phase the position explains
+SPATIAL_BINS = 10  # per side of the arena, for how a phase depends on position
 
 
-def behaviour_correlations(
+def spatial_phase_map(theta: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """(periods, explained) of a phase (rad) sampled at positions x, y (cm): the mean resultant length of the
+    phase within 10 × 10 bins of the occupied arena, weighted by occupancy (1 when the phase is a function of
+    position, ~0 when not), and how many times the binned phase turns across the arena (mean |wrapped
+    difference| between neighbouring occupied bins × 10 / 2π)."""
+    cells = [np.clip(((v - v.min()) / max(np.ptp(v), 1e-9) * SPATIAL_BINS).astype(int), 0, SPATIAL_BINS - 1)
+             for v in (x, y)]  # fmt: skip
+    z = np.zeros((SPATIAL_BINS, SPATIAL_BINS), complex)
+    n = np.zeros((SPATIAL_BINS, SPATIAL_BINS))
+    np.add.at(z, tuple(cells), np.exp(1j * theta))
+    np.add.at(n, tuple(cells), 1.0)
+    explained = float(np.abs(z).sum() / max(n.sum(), 1.0))
+    phase, seen = np.angle(z), n > 0
+    steps = [
+        np.abs(np.angle(np.exp(1j * (a[m] - b[m]))))
+        for a, b, m in (
+            (phase[1:], phase[:-1], seen[1:] & seen[:-1]),
+            (phase[:, 1:], phase[:, :-1], seen[:, 1:] & seen[:, :-1]),
+        )
+    ]
+    steps = np.concatenate(steps)
+    periods = float(steps.mean() * SPATIAL_BINS / (2 * np.pi)) if steps.size else 0.0
+    return periods, explained
+
+
+def behaviour_checks(
     theta: np.ndarray, rates: RateMatrix, rows: np.ndarray
-) -> tuple[float, float | None, float]:
+) -> tuple[float | None, tuple[float, float] | None, tuple[float, float]]:
     """How the phases ``theta`` (n_points, c) at the bins ``rows`` of the rate matrix relate to behaviour:
-    the largest |circular correlation| of a circle with the animal's angle about the centre of its occupancy;
-    the first circle's |correlation| with head direction (None without it); and how much of the first
-    circle the position explains (mean resultant length of its phases within 10 × 10 bins of the arena,
-    weighted by occupancy: 1 when the phase is a function of position, ~0 when it is not)."""
+    the first circle's |circular correlation| with head direction (None without it); (periods, explained)
+    of the most place-like circle when one is a loop of places (see :mod:`core.significance`), else None;
+    and (periods, explained) of the first circle."""
     x, y = rates.x[rows], rates.y[rows]
-    polar = np.arctan2(y - np.median(rates.y), x - np.median(rates.x))
-    around = max(abs(fisher_lee_correlation(theta[:, c], polar)) for c in range(theta.shape[1]))
     hd = None if rates.hd is None else abs(fisher_lee_correlation(theta[:, 0], rates.hd[rows]))
-    cell = [np.clip(((v - v.min()) / max(np.ptp(v), 1e-9) * SPATIAL_BINS).astype(int), 0, SPATIAL_BINS - 1)
-            for v in (x, y)]  # fmt: skip
-    label = cell[0] * SPATIAL_BINS + cell[1]
-    n = np.bincount(label, minlength=SPATIAL_BINS**2)
-    z = [np.bincount(label, weights=f(theta[:, 0]), minlength=SPATIAL_BINS**2) for f in (np.cos, np.sin)]
-    spatial = float(np.hypot(*z).sum() / max(n.sum(), 1))
-    return float(around), hd, spatial
+    maps = [spatial_phase_map(theta[:, c], x, y) for c in range(theta.shape[1])]
+    loops = [m for m in maps if m[1] >= POSITION_EXPLAINED and m[0] < PLACE_LOOP_PERIODS]
+    return hd, (min(loops) if loops else None), maps[0]
 
 
 def null_statistics_of_shuffle(

@@ -28,12 +28,13 @@ medium bars than any shuffle, which a raw-lifetime threshold would count as real
 ``none`` also, with the reason, when a tested bar never dies (undetermined), when the cloud falls apart
 into several large pieces in the middle of the loop's life, where decoding reads it (fragmented), or when
 the data are too thin for the structure (fewer than ``min_units_ring`` / ``min_units_torus`` units with
-``min_spikes_per_unit`` spikes, or too few bars to estimate the noise), or when the loop is the animal's path
-around the arena: a decoded circle whose phase follows the angle of the position about the arena centre
-(|circular correlation| ≥ 0.5, and more than it follows head direction) is what place cells give when the
-animal runs along the walls; so is a ring whose phase is a function of position (resultant ≥ 0.8 within
-10 × 10 bins of the arena) but not of head direction. A grid module's phases repeat across the arena and
-an attractor ring follows head direction, so neither winds once around the arena with the animal.
+``min_spikes_per_unit`` spikes, or too few bars to estimate the noise), or when a loop is a loop of places:
+a decoded phase that the position explains (resultant ≥ 0.8 within 10 × 10 bins of the arena) and that turns
+fewer than 0.6 times across the arena, while head direction does not follow it (|ρ| < 0.5), is what place
+cells give on a path that loops (along the walls, around an obstacle). A grid module's phases are explained
+by position too but repeat across the arena (≥ 1 period on the validation suite, place loops ≤ 0.4), and an
+attractor ring follows head direction; a ring whose phase the position explains but that repeats across the
+arena is one circle of a grid torus whose other circle was not significant, and is refused as well.
 """
 
 from __future__ import annotations
@@ -48,8 +49,9 @@ from core.errors import ConfigError
 from core.recording import Recording
 
 MIN_WINDOW = 5  # fewest noise bars below a gap that estimate the noise scale
-ARENA_LOOP_CORRELATION = 0.5  # a circle this well explained by the angle about the arena centre is the path
-POSITION_EXPLAINED_RING = 0.8  # a ring whose phase the position explains this well is a loop of places
+POSITION_EXPLAINED = 0.8  # a phase the position explains this well (resultant in 10 × 10 arena bins) …
+PLACE_LOOP_PERIODS = 0.6  # … that turns fewer times than this across the arena is a loop of places
+HEAD_DIRECTION_FOLLOWED = 0.5  # |circular correlation| with head direction that makes a ring a compass
 
 
 @dataclass(frozen=True)
@@ -280,11 +282,12 @@ class DataSupport:
     n_units: int
     pieces: list[int] = field(default_factory=list)  # sizes (points) of the large pieces where the loop lives
     alive_tested: bool = False  # a tested bar never died
-    # |circular correlation| of the counted circles' phases with the animal's angle about the arena centre
-    # (the largest over circles), and with head direction; None when not measured
-    arena_angle_correlation: float | None = None
+    # |circular correlation| of the first counted circle with head direction; None when not measured
     head_direction_correlation: float | None = None
-    position_explained: float | None = None  # of the first circle's phase, 0..1 (see pipeline)
+    # (periods across the arena, resultant explained by position) of the most place-like counted circle,
+    # when one is a loop of places (explained ≥ 0.8, fewer than 0.6 periods); None otherwise
+    place_loop: tuple[float, float] | None = None
+    first_circle_map: tuple[float, float] | None = None  # (periods, explained) of the first counted circle
 
 
 def cloud_pieces(distances: np.ndarray, epsilon: float, min_fraction: float) -> list[int]:
@@ -315,26 +318,25 @@ def refusals(
             f"{len(support.pieces)} large pieces ({sizes} points), so the loop is not a property "
             "of the whole population"
         )
-    polar, hd = support.arena_angle_correlation, support.head_direction_correlation
-    if h1 >= 1 and polar is not None and polar >= ARENA_LOOP_CORRELATION and (hd is None or polar > hd):
+    hd, place = support.head_direction_correlation, support.place_loop
+    if h1 >= 1 and place is not None and (hd is None or hd < HEAD_DIRECTION_FOLLOWED):
+        periods, explained = place
         reasons.append(
-            f"the loop is the animal's path around the arena: the decoded phase follows its angle about the "
-            f"arena centre (circular correlation {polar:.2f}"
-            + (f", head direction only {hd:.2f}" if hd is not None else "")
-            + "), as place cells on a path along the walls do; that is behaviour, not an attractor manifold"
+            f"the loop is a loop of places: where the animal is explains a decoded phase (resultant "
+            f"{explained:.2f} within 10 × 10 bins of the arena) and it turns only {periods:.2f} times "
+            "across the arena"
+            + (f", while head direction does not follow it ({hd:.2f})" if hd is not None else "")
+            + "; place cells on a path that loops give this, a grid module's phases repeat across the arena "
+            "and an attractor ring follows head direction"
         )
-    elif (
-        h1 == 1
-        and support.position_explained is not None
-        and support.position_explained >= POSITION_EXPLAINED_RING
-        and (hd is None or hd < ARENA_LOOP_CORRELATION)
-    ):
-        reasons.append(
-            f"the ring is a loop of places: where the animal is explains its phase (resultant "
-            f"{support.position_explained:.2f} within 10 × 10 bins of the arena)"
-            + (f" and head direction does not ({hd:.2f})" if hd is not None else "")
-            + ", as a place code of a looping path gives; that is behaviour, not an attractor ring"
-        )
+    elif h1 == 1 and support.first_circle_map is not None and (hd is None or hd < HEAD_DIRECTION_FOLLOWED):
+        periods, explained = support.first_circle_map
+        if explained >= POSITION_EXPLAINED:
+            reasons.append(
+                f"the ring's phase repeats across the arena ({periods:.1f} periods; position explains it, "
+                f"resultant {explained:.2f}) while head direction does not follow it: one circle of a grid "
+                "torus whose second circle did not reach significance, not a ring attractor"
+            )
     usable = support.n_units_usable
     if h1 >= 2 and usable < config.min_units_torus:
         reasons.append(
