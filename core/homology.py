@@ -3,10 +3,12 @@
 H0–H1 (with H1 cocycles, Z/p coefficients) are computed on all points; H2, when asked, on a greedy max-min
 landmark subset, so it finishes in seconds instead of hours. The Vietoris–Rips filtration is truncated at an
 adaptive threshold (a quantile of the finite distances): if any bar is still alive there, the threshold is
-raised and the computation repeated, up to the full filtration, so the diagram is exact while the usual case
-costs a fraction of the full filtration. Bars that never die (the neighbour graph has no edges that fill
-them) keep death = inf; significance never counts such a bar as evidence ("undetermined"). When a cancel check
-is given, the engine runs in a worker process that Cancel kills (``core.interruptible``).
+raised and the computation repeated, up to the full filtration, so the bars that significance reads are
+exact while the usual case costs a fraction of the full filtration (the two longest H1 bars may stay alive
+at a cut: their lifetime up to it is a lower bound, see :func:`_alive`). Bars that never die (the neighbour
+graph has no edges that fill them) keep death = inf; significance never counts such a bar as evidence
+("undetermined"). When a cancel check is given, the engine runs in a worker process that Cancel kills
+(``core.interruptible``).
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ class PersistenceConfig:
     )
     n_landmarks_h2: int = field(default=300, metadata={"min": 20, "max": 2000, "help": "landmarks for H2"})
     threshold_quantiles: tuple[float, ...] = field(
-        default=(0.35, 0.6, 1.0), metadata={"help": "truncation schedule (quantiles of finite distances)"}
+        default=(0.2, 0.35, 0.6, 1.0),
+        metadata={"help": "truncation schedule (quantiles of finite distances)"},
     )
 
     def validate(self) -> None:
@@ -70,6 +73,10 @@ class Persistence:
     landmarks_h2: np.ndarray | None
     backend: str
     coeff: int
+
+    def n_alive(self, dim: int) -> int:
+        """Bars of dimension ``dim`` still alive at the end of the computed filtration."""
+        return int(np.isinf(self.diagrams[dim][:, 1]).sum()) if dim < len(self.diagrams) else 0
 
     def lifetimes(self, dim: int) -> np.ndarray:
         """Bar lengths of dimension ``dim``, longest first (inf for bars that never die)."""
@@ -171,11 +178,23 @@ def greedy_landmarks(distances: np.ndarray, n: int, start: int = 0) -> np.ndarra
     return np.array(picked)
 
 
-def _alive(diagrams: list[np.ndarray]) -> bool:
-    """True when the cut left bars unfinished: an infinite bar beyond H0's single component."""
+ALIVE_ALLOWED_H1 = 2  # H1 bars that may stay alive at a cut: the candidates (a torus has two)
+
+
+def _alive(diagrams: list[np.ndarray], thresh: float) -> bool:
+    """True when the cut must be raised: H0 has more than one component left, an H2 bar is alive, or an
+    alive H1 bar is not among the ``ALIVE_ALLOWED_H1`` longest (by lifetime up to the cut). The longest bars
+    may stay alive: their lifetime up to the cut is a lower bound, and significance never tests a gap whose
+    lower bar is alive (``core.significance``), so the bars it reads are exact."""
     if diagrams and np.isinf(diagrams[0][:, 1]).sum() > 1:
         return True
-    return any(np.isinf(d[:, 1]).any() for d in diagrams[1:])
+    if any(np.isinf(d[:, 1]).any() for d in diagrams[2:]):
+        return True
+    if len(diagrams) < 2 or not np.isinf(diagrams[1][:, 1]).any():
+        return False
+    h1 = np.asarray(diagrams[1], dtype=np.float64).reshape(-1, 2)
+    rank = np.argsort(h1[:, 0] - np.minimum(h1[:, 1], thresh))  # longest first
+    return bool(np.isinf(h1[rank[ALIVE_ALLOWED_H1:], 1]).any())
 
 
 def _truncated(
@@ -200,7 +219,7 @@ def _truncated(
             dgms, cocycles = WORKER.call(backend, args, report.check)
         else:
             dgms, cocycles = backend(*args)
-        if uncut or step == len(schedule) - 1 or not _alive(dgms):
+        if uncut or step == len(schedule) - 1 or not _alive(dgms, thresh):
             break
     dgms = [np.asarray(d, dtype=np.float64).reshape(-1, 2) for d in dgms]
     return dgms, cocycles, largest if uncut else thresh

@@ -212,9 +212,10 @@ class StagedAnalysis:
             lifetimes = [pers.lifetimes(d) for d in range(len(pers.diagrams))]
             null = run_shuffles(self.recording, config, r) if shuffles else None
             # the pieces of the cloud are measured where the counted loops live
-            n_loops = significant_counts(lifetimes, config.significance, null).get("h1", 0)
+            alive = {d: pers.n_alive(d) for d in range(1, len(pers.diagrams))}
+            n_loops = significant_counts(lifetimes, config.significance, null, alive).get("h1", 0)
             support = self.support(pers, self.cloud(config), n_loops, config)
-            result = decide(lifetimes, support, config.significance, null)
+            result = decide(lifetimes, support, config.significance, null, alive)
             r(1.0, f"verdict: {result.verdict}")
             return result
 
@@ -233,8 +234,11 @@ class StagedAnalysis:
         else:
             usable = int(sum(len(s) >= sig.min_spikes_per_unit for s in rec.spike_times))
         h1 = pers.diagrams[1] if len(pers.diagrams) > 1 else np.empty((0, 2))
-        longest = h1[np.argsort(h1[:, 0] - h1[:, 1])]  # death − birth descending, infinite bars first
-        alive = bool(np.isinf(longest[: max(n_loops, 1) + 1, 1]).any())
+        longest = h1[np.argsort(h1[:, 0] - np.minimum(h1[:, 1], pers.threshold))]  # longest first
+        finite = cloud.distances[np.isfinite(cloud.distances)]
+        complete = pers.threshold >= (finite.max() if finite.size else 0.0)  # the full filtration was run
+        # a counted bar alive at a cut is a lower bound (fine); one that never dies in the full graph is not
+        alive = bool(complete and np.isinf(longest[: max(n_loops, 1), 1]).any())
         if not n_loops or alive:
             return DataSupport(usable, rec.n_units, [], alive)
         birth, death = longest[n_loops - 1]
@@ -332,7 +336,9 @@ def null_statistics_of_shuffle(
     recording, config, seed = job
     shuffled = shift_recording(recording, np.random.default_rng(seed), config.significance.min_shift_s)
     pers = StagedAnalysis(shuffled).persistence(config)
-    return null_gap_statistics([pers.lifetimes(d) for d in range(len(pers.diagrams))], config.significance)
+    alive = {d: pers.n_alive(d) for d in range(1, len(pers.diagrams))}
+    lifetimes = [pers.lifetimes(d) for d in range(len(pers.diagrams))]
+    return null_gap_statistics(lifetimes, config.significance, alive)
 
 
 def run_shuffles(

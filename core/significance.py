@@ -150,12 +150,16 @@ def sorted_lifetimes(lifetimes: np.ndarray) -> np.ndarray:
     return np.sort(life[life > 0])[::-1]
 
 
-def gap_statistics(lifetimes: np.ndarray, max_bars: int, window: int) -> list[tuple[int, float, int]]:
+def gap_statistics(
+    lifetimes: np.ndarray, max_bars: int, window: int, n_alive: int = 0
+) -> list[tuple[int, float, int]]:
     """(k, T_k, K) for each testable position k = 1..``max_bars`` (see module doc); T is inf for an
-    infinite bar above a finite one, and positions with fewer than 5 noise bars below are left out."""
+    infinite bar above a finite one. Left out: positions with fewer than 5 noise bars below, and positions
+    whose lower bar k+1 is one of the ``n_alive`` longest bars that were still alive at the filtration's
+    cut (their lifetimes are lower bounds: only a gap above a finished bar is exact or conservative)."""
     life = sorted_lifetimes(lifetimes)
     out = []
-    for k in range(1, max_bars + 1):
+    for k in range(max(1, n_alive), max_bars + 1):
         n_window = min(window, life.size - k - 1)
         if n_window < MIN_WINDOW or not np.isfinite(life[k]):
             continue
@@ -217,15 +221,17 @@ def gap_tests(
     lifetimes: list[np.ndarray],
     config: SignificanceConfig,
     null_statistics: dict[str, list[list[float]]] | None = None,
+    n_alive: dict[int, int] | None = None,
 ) -> dict[int, list[GapTest]]:
     """Tested gaps per dimension ≥ 1; p-values from the F law, or from ``null_statistics[f"h{d}"]`` (one
-    list of T_1..T_m per shuffle) when given."""
+    list of T_1..T_m per shuffle) when given. ``n_alive[d]``: bars of H_d alive at the cut."""
     out = {}
     for dim in range(1, len(lifetimes)):
         tested = tested_positions(dim, config)
         life = sorted_lifetimes(lifetimes[dim])
         gaps = []
-        for k, t, n_window in gap_statistics(life, tested, config.window):
+        alive = (n_alive or {}).get(dim, 0)
+        for k, t, n_window in gap_statistics(life, tested, config.window, alive):
             if null_statistics is None:
                 p = f_tail(t, n_window)
             else:
@@ -242,18 +248,22 @@ def significant_counts(
     lifetimes: list[np.ndarray],
     config: SignificanceConfig,
     null_statistics: dict[str, list[list[float]]] | None = None,
+    n_alive: dict[int, int] | None = None,
 ) -> dict[str, int]:
     """{"h1": n, …}: real bars per dimension by the gap tests, before any refusal."""
-    tests = gap_tests(lifetimes, config, null_statistics)
+    tests = gap_tests(lifetimes, config, null_statistics, n_alive)
     return {f"h{dim}": count_from_gaps(gaps, config.alpha) for dim, gaps in tests.items()}
 
 
-def null_gap_statistics(lifetimes: list[np.ndarray], config: SignificanceConfig) -> dict[str, list[float]]:
+def null_gap_statistics(
+    lifetimes: list[np.ndarray], config: SignificanceConfig, n_alive: dict[int, int] | None = None
+) -> dict[str, list[float]]:
     """T_1..T_m of one (shuffled) diagram per dimension ≥ 1, 0 where a position cannot be tested."""
     out = {}
     for dim in range(1, len(lifetimes)):
         tested = tested_positions(dim, config)
-        stats = dict((k, t) for k, t, _ in gap_statistics(lifetimes[dim], tested, config.window))
+        alive = (n_alive or {}).get(dim, 0)
+        stats = dict((k, t) for k, t, _ in gap_statistics(lifetimes[dim], tested, config.window, alive))
         out[f"h{dim}"] = [stats.get(k, 0.0) for k in range(1, tested + 1)]
     return out
 
@@ -356,9 +366,10 @@ def decide(
     support: DataSupport,
     config: SignificanceConfig,
     null_statistics: dict[str, list[list[float]]] | None = None,
+    n_alive: dict[int, int] | None = None,
 ) -> Significance:
     """Gap tests (F law, or the shuffles' statistics when given), counts, refusals and the verdict."""
-    tests = gap_tests(lifetimes, config, null_statistics)
+    tests = gap_tests(lifetimes, config, null_statistics, n_alive)
     significant, thresholds, bar_p = {}, {}, {}  # per dimension
     for dim, gaps in tests.items():
         tested = tested_positions(dim, config)
