@@ -178,14 +178,16 @@ def greedy_landmarks(distances: np.ndarray, n: int, start: int = 0) -> np.ndarra
     return np.array(picked)
 
 
-ALIVE_ALLOWED_H1 = 2  # H1 bars that may stay alive at a cut: the candidates (a torus has two)
+ALIVE_ALLOWED_H1 = 2  # H1 bars that may stay alive at a cut: the candidates (a torus has two) …
+ALIVE_MARGIN = 4.0  # … when their lifetime up to the cut is already this many times the longest finished bar
 
 
 def _alive(diagrams: list[np.ndarray], thresh: float) -> bool:
     """True when the cut must be raised: H0 has more than one component left, an H2 bar is alive, or an
     alive H1 bar is not among the ``ALIVE_ALLOWED_H1`` longest (by lifetime up to the cut). The longest bars
-    may stay alive: their lifetime up to the cut is a lower bound, and significance never tests a gap whose
-    lower bar is alive (``core.significance``), so the bars it reads are exact."""
+    may stay alive when their lifetime up to the cut is already ``ALIVE_MARGIN`` times the longest finished
+    bar: that lower bound then stands far above the noise, and significance never tests a gap whose lower
+    bar is alive (``core.significance``), so the bars it reads are exact or conservative."""
     if diagrams and np.isinf(diagrams[0][:, 1]).sum() > 1:
         return True
     if any(np.isinf(d[:, 1]).any() for d in diagrams[2:]):
@@ -193,8 +195,13 @@ def _alive(diagrams: list[np.ndarray], thresh: float) -> bool:
     if len(diagrams) < 2 or not np.isinf(diagrams[1][:, 1]).any():
         return False
     h1 = np.asarray(diagrams[1], dtype=np.float64).reshape(-1, 2)
-    rank = np.argsort(h1[:, 0] - np.minimum(h1[:, 1], thresh))  # longest first
-    return bool(np.isinf(h1[rank[ALIVE_ALLOWED_H1:], 1]).any())
+    life = np.minimum(h1[:, 1], thresh) - h1[:, 0]
+    rank = np.argsort(-life)  # longest first
+    if np.isinf(h1[rank[ALIVE_ALLOWED_H1:], 1]).any():
+        return True
+    alive = np.isinf(h1[:, 1])
+    finished = life[~alive].max() if (~alive).any() else 0.0
+    return bool(life[alive].min() < ALIVE_MARGIN * finished)
 
 
 def _truncated(
