@@ -15,8 +15,9 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 
 from core import __version__, presets
+from core.behaviour import behaviour_checks
 from core.cache import DEFAULT_MAX_BYTES, DiskCache, StageCache, config_hash, recording_fingerprint
-from core.decoding import DecodeConfig, Decoding, cloud_phases, decode, fisher_lee_correlation
+from core.decoding import DecodeConfig, Decoding, cloud_phases, decode
 from core.errors import ConfigError
 from core.homology import Persistence, PersistenceConfig, compute_persistence
 from core.interruptible import map_unordered
@@ -25,8 +26,6 @@ from core.preprocess import PreprocessConfig, RateMatrix, compute_rates
 from core.progress import CancelCheck, ProgressCallback, Reporter
 from core.recording import Recording
 from core.significance import (
-    PLACE_LOOP_PERIODS,
-    POSITION_EXPLAINED,
     DataSupport,
     Significance,
     SignificanceConfig,
@@ -284,48 +283,6 @@ class StagedAnalysis:
             dict(self.timings_s),
             decoding,
         )
-
-
-SPATIAL_BINS = 10  # per side of the arena, for how a phase depends on position
-
-
-def spatial_phase_map(theta: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """(periods, explained) of a phase (rad) sampled at positions x, y (cm): the mean resultant length of the
-    phase within 10 × 10 bins of the occupied arena, weighted by occupancy (1 when the phase is a function of
-    position, ~0 when not), and how many times the binned phase turns across the arena (mean |wrapped
-    difference| between neighbouring occupied bins × 10 / 2π)."""
-    cells = [np.clip(((v - v.min()) / max(np.ptp(v), 1e-9) * SPATIAL_BINS).astype(int), 0, SPATIAL_BINS - 1)
-             for v in (x, y)]  # fmt: skip
-    z = np.zeros((SPATIAL_BINS, SPATIAL_BINS), complex)
-    n = np.zeros((SPATIAL_BINS, SPATIAL_BINS))
-    np.add.at(z, tuple(cells), np.exp(1j * theta))
-    np.add.at(n, tuple(cells), 1.0)
-    explained = float(np.abs(z).sum() / max(n.sum(), 1.0))
-    phase, seen = np.angle(z), n > 0
-    steps = [
-        np.abs(np.angle(np.exp(1j * (a[m] - b[m]))))
-        for a, b, m in (
-            (phase[1:], phase[:-1], seen[1:] & seen[:-1]),
-            (phase[:, 1:], phase[:, :-1], seen[:, 1:] & seen[:, :-1]),
-        )
-    ]
-    steps = np.concatenate(steps)
-    periods = float(steps.mean() * SPATIAL_BINS / (2 * np.pi)) if steps.size else 0.0
-    return periods, explained
-
-
-def behaviour_checks(
-    theta: np.ndarray, rates: RateMatrix, rows: np.ndarray
-) -> tuple[float | None, tuple[float, float] | None, tuple[float, float]]:
-    """How the phases ``theta`` (n_points, c) at the bins ``rows`` of the rate matrix relate to behaviour:
-    the first circle's |circular correlation| with head direction (None without it); (periods, explained)
-    of the most place-like circle when one is a loop of places (see :mod:`core.significance`), else None;
-    and (periods, explained) of the first circle."""
-    x, y = rates.x[rows], rates.y[rows]
-    hd = None if rates.hd is None else abs(fisher_lee_correlation(theta[:, 0], rates.hd[rows]))
-    maps = [spatial_phase_map(theta[:, c], x, y) for c in range(theta.shape[1])]
-    loops = [m for m in maps if m[1] >= POSITION_EXPLAINED and m[0] < PLACE_LOOP_PERIODS]
-    return hd, (min(loops) if loops else None), maps[0]
 
 
 def null_statistics_of_shuffle(

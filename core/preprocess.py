@@ -187,7 +187,7 @@ def compute_rates(
                 "check that positions are in cm or lower/disable the speed filter"
             )
         valid = moving
-    keep = np.flatnonzero(valid) if len(pieces) > 1 or not valid.all() else slice(None)
+    keep = slice(None) if valid.all() else np.flatnonzero(valid)
     rates = rates[keep]
     if config.zscore:
         mean = rates.mean(axis=0)
