@@ -10,7 +10,6 @@ import numpy as np
 
 from core.decoding import fisher_lee_correlation
 from core.preprocess import RateMatrix
-from core.significance import PLACE_LOOP_PERIODS, POSITION_EXPLAINED
 
 SPATIAL_BINS = 10  # per side of the arena, for how a phase depends on position
 
@@ -42,13 +41,10 @@ def spatial_phase_map(theta: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[
 
 def behaviour_checks(
     theta: np.ndarray, rates: RateMatrix, rows: np.ndarray
-) -> tuple[float | None, tuple[float, float] | None, tuple[float, float]]:
+) -> tuple[float | None, list[tuple[float, float]]]:
     """How the phases ``theta`` (n_points, c) at the bins ``rows`` of the rate matrix relate to behaviour:
-    the first circle's |circular correlation| with head direction (None without it); (periods, explained)
-    of the most place-like circle when one is a loop of places (see :mod:`core.significance`), else None;
-    and (periods, explained) of the first circle."""
+    the first circle's |circular correlation| with head direction (None without it), and (periods,
+    explained) of every circle (:func:`spatial_phase_map`); :mod:`core.significance` reads them."""
     x, y = rates.x[rows], rates.y[rows]
     hd = None if rates.hd is None else abs(fisher_lee_correlation(theta[:, 0], rates.hd[rows]))
-    maps = [spatial_phase_map(theta[:, c], x, y) for c in range(theta.shape[1])]
-    loops = [m for m in maps if m[1] >= POSITION_EXPLAINED and m[0] < PLACE_LOOP_PERIODS]
-    return hd, (min(loops) if loops else None), maps[0]
+    return hd, [spatial_phase_map(theta[:, c], x, y) for c in range(theta.shape[1])]

@@ -243,14 +243,12 @@ class StagedAnalysis:
         birth, death = longest[n_loops - 1]
         middle = 0.5 * (birth + min(death, pers.threshold))
         pieces = cloud_pieces(cloud.distances, middle, sig.min_piece_fraction)
-        hd = place = None
+        hd, maps = None, []
         rates = self.rates(config)
         if rates.x is not None:
             theta, _, _ = cloud_phases(cloud, pers, min(n_loops, 2), config.decoding)
-            hd, place, first = behaviour_checks(theta, rates, cloud.bin_index)
-        else:
-            first = None
-        return DataSupport(usable, rec.n_units, pieces, alive, hd, place, first)
+            hd, maps = behaviour_checks(theta, rates, cloud.bin_index)
+        return DataSupport(usable, rec.n_units, pieces, alive, hd, maps)
 
     def decoding(self, config: AnalysisConfig, report: Reporter | None = None) -> Decoding | None:
         """Decoded phases of the significant circles (or ``config.decoding.n_circles``); None for 'none'."""

@@ -286,7 +286,8 @@ def verdict(significant: dict[str, int]) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class DataSupport:
-    """What the data can support: units with enough spikes, and the cloud's pieces at a loop's birth."""
+    """What the data can support: units with enough spikes, the cloud's large pieces where the loop lives,
+    whether a tested bar never died, and how the counted circles relate to behaviour."""
 
     n_units_usable: int
     n_units: int
@@ -294,10 +295,9 @@ class DataSupport:
     alive_tested: bool = False  # a tested bar never died
     # |circular correlation| of the first counted circle with head direction; None when not measured
     head_direction_correlation: float | None = None
-    # (periods across the arena, resultant explained by position) of the most place-like counted circle,
-    # when one is a loop of places (explained ≥ 0.8, fewer than 0.6 periods); None otherwise
-    place_loop: tuple[float, float] | None = None
-    first_circle_map: tuple[float, float] | None = None  # (periods, explained) of the first counted circle
+    # (periods across the arena, resultant explained by position) of each counted circle
+    # (core.behaviour.spatial_phase_map); empty when position is not recorded
+    circle_maps: list[tuple[float, float]] = field(default_factory=list)
 
 
 def cloud_pieces(distances: np.ndarray, epsilon: float, min_fraction: float) -> list[int]:
@@ -328,9 +328,12 @@ def refusals(
             f"{len(support.pieces)} large pieces ({sizes} points), so the loop is not a property "
             "of the whole population"
         )
-    hd, place = support.head_direction_correlation, support.place_loop
-    if h1 >= 1 and place is not None and (hd is None or hd < HEAD_DIRECTION_FOLLOWED):
-        periods, explained = place
+    hd = support.head_direction_correlation
+    compass = hd is not None and hd >= HEAD_DIRECTION_FOLLOWED
+    spatial = [m for m in support.circle_maps if m[1] >= POSITION_EXPLAINED]
+    places = sorted(m for m in spatial if m[0] < PLACE_LOOP_PERIODS)
+    if h1 >= 1 and places and not compass:
+        periods, explained = places[0]
         reasons.append(
             f"the loop is a loop of places: where the animal is explains a decoded phase (resultant "
             f"{explained:.2f} within 10 × 10 bins of the arena) and it turns only {periods:.2f} times "
@@ -339,14 +342,13 @@ def refusals(
             + "; place cells on a path that loops give this, a grid module's phases repeat across the arena "
             "and an attractor ring follows head direction"
         )
-    elif h1 == 1 and support.first_circle_map is not None and (hd is None or hd < HEAD_DIRECTION_FOLLOWED):
-        periods, explained = support.first_circle_map
-        if explained >= POSITION_EXPLAINED:
-            reasons.append(
-                f"the ring's phase repeats across the arena ({periods:.1f} periods; position explains it, "
-                f"resultant {explained:.2f}) while head direction does not follow it: one circle of a grid "
-                "torus whose second circle did not reach significance, not a ring attractor"
-            )
+    elif h1 == 1 and spatial and not compass:
+        periods, explained = spatial[0]
+        reasons.append(
+            f"the ring's phase repeats across the arena ({periods:.1f} periods; position explains it, "
+            f"resultant {explained:.2f}) while head direction does not follow it: one circle of a grid "
+            "torus whose second circle did not reach significance, not a ring attractor"
+        )
     usable = support.n_units_usable
     if h1 >= 2 and usable < config.min_units_torus:
         reasons.append(

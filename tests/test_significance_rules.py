@@ -88,3 +88,17 @@ def test_shuffle_statistics_give_permutation_p_values():
     first = next(g for g in sig.gaps if g.k == 1)
     assert first.p_value == pytest.approx(1 / 100)
     assert "99 circular-shift shuffles" in sig.test
+
+
+def test_loops_that_are_behaviour_are_refused_and_compasses_and_grids_are_not():
+    ring = [np.array([]), np.append(noise(200, 7), 9.0)]
+    torus = [np.array([]), np.append(noise(200, 8), [9.0, 8.5])]
+    places = decide(ring, DataSupport(100, 100, circle_maps=[(0.3, 0.95)]), CONFIG)
+    assert places.verdict == "none" and "loop of places" in places.reasons[0]
+    looping_compass = DataSupport(100, 100, head_direction_correlation=0.9, circle_maps=[(0.3, 0.95)])
+    compass = decide(ring, looping_compass, CONFIG)
+    assert compass.verdict == "ring"
+    half_torus = decide(ring, DataSupport(100, 100, circle_maps=[(2.0, 0.9)]), CONFIG)
+    assert half_torus.verdict == "none" and "one circle of a grid torus" in half_torus.reasons[0]
+    grid = decide(torus, DataSupport(100, 100, circle_maps=[(2.0, 0.9), (2.4, 0.88)]), CONFIG)
+    assert grid.verdict == "torus"
