@@ -121,7 +121,8 @@ class GridScoreTab(ViewTab):
         s = self.scores
         if self._all_for is not s:  # a first draw in two turns of the event loop: all units, then the unit
             self._draw_all(s)
-            QTimer.singleShot(0, lambda: self._draw_unit(self.scores, self.page.selection.index))
+            self.dirty = True  # still owed: the selected unit, drawn on the next turn (or the next show)
+            QTimer.singleShot(0, self._draw_if_dirty)
             return
         self._draw_unit(s, self.page.selection.index)
 
