@@ -91,14 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="analyse a built-in synthetic grid module (100 units, 30 min)")
     demo.add_argument("--minutes", type=float, default=30.0, help="length of the synthetic recording")
     common(demo)
-    from core.simulation.recording import MODELS
+    from core.simulation.registry import MODELS
 
     sim = sub.add_parser("simulate", help="simulate an attractor network and save its spikes as a recording")
-    sim.add_argument("model", choices=tuple(MODELS), help="network to simulate")
+    sim.add_argument("model", choices=MODELS.names(), help="network to simulate")
     sim.add_argument("--duration", type=float, default=None, help="simulated seconds (default: 600)")
-    sim.add_argument(
-        "--units", type=int, default=None, help="recorded units (default: 20 for rings, 100 else)"
-    )
+    units = ", ".join(f"{spec.default_units} for {name}" for name, spec in MODELS.items())
+    sim.add_argument("--units", type=int, default=None, help=f"recorded units (default: {units})")
     sim.add_argument(
         "--seed", type=int, default=0, help="seed of the task, the recorded units and the spikes"
     )
@@ -123,6 +122,8 @@ def simulate(args: argparse.Namespace) -> int:
 
     progress = StderrProgress(args.quiet)
     task = load_trajectory(args.trajectory) if args.trajectory is not None else None
+    for w in task.warnings if task is not None else ():
+        print(f"warning: {args.trajectory.name}: {w}", file=sys.stderr)
     recording, result, message = simulate_recording(
         args.model,
         duration_s=args.duration,

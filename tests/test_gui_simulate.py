@@ -16,16 +16,31 @@ def simulate_page(window):
 
 def choose(page, model, duration_s, units):
     page.model_box.setCurrentIndex(page.model_box.findData(model))
-    page.panel.task.fields["duration_s"].set_value(duration_s)
+    page.panel.task.form.fields["duration_s"].set_value(duration_s)
     page.panel.recording.fields["n_units"].set_value(units)
 
 
 def test_each_model_offers_only_the_tasks_it_can_run(window):
     page = simulate_page(window)
-    kinds = page.panel_of["grid-torus"].task.fields["kind"].editor
+    kinds = page.panel_of["grid-torus"].task.kind_box
     assert [kinds.itemText(i) for i in range(kinds.count())] == ["arena_walk", "external"]
     assert page.panel_of["hd-ring"].task.config().kind == "head_direction"
     assert not page.analyse_button.isEnabled()  # nothing to analyse yet
+
+
+def test_the_task_form_shows_only_the_fields_of_the_chosen_kind(window):
+    from core.simulation.tasks import HeadDirectionTask, RotationTask
+
+    task = simulate_page(window).panel_of["hd-ring"].task
+    shown = [kind for kind, form in task.forms.items() if not form.isHidden()]
+    assert shown == ["head_direction"]
+    assert set(task.form.fields) == {"duration_s", "cue_amplitude", "amplitude", "seed"}
+    assert isinstance(task.config(), HeadDirectionTask)
+    task.form.fields["duration_s"].set_value(7.0)
+    task.set_kind("rotation")
+    assert [kind for kind, form in task.forms.items() if not form.isHidden()] == ["rotation"]
+    assert set(task.form.fields) == {"duration_s", "omega_rad_s"}
+    assert task.config() == RotationTask(duration_s=7.0)  # the shared length carried over
 
 
 def test_ring_run_shows_live_bump_tracking_and_space_time_then_exports(qtbot, window, tmp_path):
@@ -83,8 +98,8 @@ def test_cancel_stops_a_sheet_run_and_keeps_the_page_usable(qtbot, window):
 def test_bad_parameters_are_named_in_a_dialog(qtbot, window):
     page = simulate_page(window)
     choose(page, "cann2d", 5.0, 20)
-    page.panel.task.fields["kind"].set_value("tracking")
-    page.panel.task.fields["positions"].set_value("0, 1")  # a sheet needs x:y pairs
+    page.panel.task.set_kind("tracking")
+    page.panel.task.form.fields["positions"].set_value("0, 1")  # a sheet needs x:y pairs
     page.start()
     wait_idle(qtbot, window)
     dialog = window.findChild(QMessageBox, "error_dialog")

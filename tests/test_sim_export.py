@@ -10,15 +10,16 @@ from core.errors import ConfigError
 from core.simulation.analysis import analyse, summary_lines
 from core.simulation.export import export_run, model_figures
 from core.simulation.live import LiveFeed
-from core.simulation.recording import MODELS, model_spec, run_model
-from core.simulation.tasks import TaskConfig
+from core.simulation.recording import run_model
+from core.simulation.registry import MODELS, model_spec
+from core.simulation.tasks import PopulationTask, RotationTask, TrackingTask
 
 
 @pytest.fixture(scope="module")
 def ring_run():
     frames = []
     spec = MODELS["cann1d"]
-    task = spec.make_task(TaskConfig(kind="tracking", positions="0, 2, -2", segment_s=2.0, amplitude=1.0))
+    task = spec.make_task(TrackingTask(positions="0, 2, -2", segment_s=2.0, amplitude=1.0))
     run = run_model("cann1d", task=task, n_units=8, seed=1, on_chunk=LiveFeed(task, frames.append, 0.0))
     return run, frames
 
@@ -37,7 +38,7 @@ def test_live_frames_follow_the_run_to_its_end(ring_run):
 
 def test_a_live_feed_throttles_but_never_drops_the_last_frame():
     shown = []
-    task = MODELS["cann1d"].make_task(TaskConfig(kind="population", duration_s=1.0))
+    task = MODELS["cann1d"].make_task(PopulationTask(duration_s=1.0))
     feed = LiveFeed(task, shown.append, interval_s=60.0)
     state = {"u": np.zeros(4)}
     for k in range(5):
@@ -50,7 +51,7 @@ def test_run_model_keeps_the_state_of_short_runs_and_names_wrong_tasks(ring_run)
     assert run.result.state_trace.shape == (400, 512)
     assert run.recording.n_units == 8 and run.settings["n_units"] == 8
     with pytest.raises(ConfigError, match="grid-torus cannot run a 'tracking' task"):
-        run_model("grid-torus", task=TaskConfig(kind="tracking"))
+        run_model("grid-torus", task=TrackingTask())
     with pytest.raises(ConfigError, match="needs a GridConfig"):
         run_model("grid-torus", config=MODELS["cann1d"].config)
     with pytest.raises(ConfigError, match="unknown model"):
@@ -88,7 +89,7 @@ def test_export_writes_recording_arrays_figures_and_an_animation(ring_run, tmp_p
 def test_an_animation_needs_the_kept_state(tmp_path):
     from core.simulation.export import export_animation
 
-    run = run_model("hd-ring", task=TaskConfig(kind="rotation", duration_s=0.5), n_units=4, keep_state=False)
+    run = run_model("hd-ring", task=RotationTask(duration_s=0.5), n_units=4, keep_state=False)
     with pytest.raises(ConfigError, match="did not keep its full state"):
         export_animation(run.result, tmp_path / "a.gif")
     assert "animation.gif" not in {p.name for p in export_run(run, tmp_path)}

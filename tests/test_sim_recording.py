@@ -96,7 +96,7 @@ def test_cli_simulate_writes_a_recording_that_loads(tmp_path):
     rec = load_recording(tmp_path / "r.npz").recording
     assert rec.n_units == 7 and rec.hd is not None
     provenance = json.loads((tmp_path / "r.json").read_text())
-    assert provenance["model"] == "hd_ring" and provenance["device"] == "cpu:0"
+    assert provenance["model"] == "hd-ring" and provenance["device"] == "cpu:0"
     assert provenance["recorded_neurons"] == rec.unit_ids
     assert "%]" in out.stderr
 

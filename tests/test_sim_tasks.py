@@ -91,12 +91,13 @@ def test_load_trajectory_npz_and_csv(tmp_path):
 @pytest.mark.parametrize(
     "name, content, message",
     [
-        ("a.npz", {"t": np.arange(5.0), "x": np.zeros(5)}, "no field 'y'"),
-        ("b.npz", {"t": np.arange(5.0), "x": np.zeros(5), "y": np.zeros(4)}, "as many samples"),
-        ("c.npz", {"t": np.array([0, 1, 1, 2.0]), "x": np.zeros(4), "y": np.zeros(4)}, "strictly increasing"),
-        ("d.npz", {"t": np.arange(3.0), "x": np.array([0, np.nan, 1]), "y": np.zeros(3)}, "NaN"),
+        ("a.npz", {"t": np.arange(5.0), "x": np.zeros(5)}, "field 'y' is missing"),
+        ("b.npz", {"t": np.arange(5.0), "x": np.zeros(5), "y": np.zeros(4)}, "y has 4 samples but t has 5"),
+        ("c.npz", {"t": np.array([0, 1, 1, 2.0]), "x": np.zeros(4), "y": np.zeros(4)}, "t is not increasing"),
+        ("d.npz", {"t": np.arange(3.0), "x": np.array([0, np.nan, np.nan]), "y": np.zeros(3)}, "NaN"),
         ("e.npz", {"t": np.arange(3.0), "x": np.array(["a", "b", "c"]), "y": np.zeros(3)}, "not numeric"),
         ("f.npz", {"t": np.arange(1.0), "x": np.zeros(1), "y": np.zeros(1)}, "at least 2"),
+        ("g.npz", {"time": np.arange(3.0), "x": np.zeros(3), "y": np.zeros(3)}, "Rename 'time' to 't'"),
     ],
 )
 def test_bad_trajectory_files_name_the_problem(tmp_path, name, content, message):
@@ -105,11 +106,36 @@ def test_bad_trajectory_files_name_the_problem(tmp_path, name, content, message)
         tasks.load_trajectory(tmp_path / name)
 
 
+def test_short_gaps_in_a_trajectory_are_interpolated_with_a_warning(tmp_path):
+    x = np.array([0.0, np.nan, 2.0, 3.0])
+    np.savez(tmp_path / "gap.npz", t=np.arange(4.0), x=x, y=np.zeros(4))
+    task = tasks.load_trajectory(tmp_path / "gap.npz")
+    np.testing.assert_allclose(task.x_cm, [0, 1, 2, 3])
+    assert task.warnings == ["interpolated 1 of 4 position samples (longest gap 1 samples = 1 s)"]
+
+
+class _Opens:
+    """Unpickling this would open (create) a file: what a hostile trajectory could carry."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return open, (self.path, "w")
+
+
 def test_pickled_or_broken_trajectory_files_are_refused(tmp_path):
+    marker = tmp_path / "pwned"
+    hostile = np.empty(1, dtype=object)
+    hostile[0] = _Opens(str(marker))
+    np.savez(tmp_path / "h.npz", t=np.arange(3.0), x=hostile, y=np.zeros(3))
+    with pytest.raises(RecordingError, match="field 'x' refused: .* pickled object of type 'io.open'"):
+        tasks.load_trajectory(tmp_path / "h.npz")
+    assert not marker.exists()
     obj = np.empty(3, dtype=object)
     obj[:] = [np.zeros(2), np.zeros(3), np.zeros(1)]
     np.savez(tmp_path / "p.npz", t=np.arange(3.0), x=obj, y=np.zeros(3))
-    with pytest.raises(RecordingError, match="pickle"):
+    with pytest.raises(RecordingError, match="x is not numeric"):
         tasks.load_trajectory(tmp_path / "p.npz")
     (tmp_path / "broken.npz").write_bytes(b"PK\x03\x04 not really")
     with pytest.raises(RecordingError, match="broken.npz"):
@@ -120,32 +146,32 @@ def test_pickled_or_broken_trajectory_files_are_refused(tmp_path):
     (tmp_path / "x.json").write_text("{}")
     with pytest.raises(RecordingError, match=".npz or .csv"):
         tasks.load_trajectory(tmp_path / "x.json")
-    with pytest.raises(RecordingError, match="no such file"):
+    with pytest.raises(RecordingError, match="not found"):
         tasks.load_trajectory(tmp_path / "missing.npz")
 
 
-def test_one_task_form_builds_every_task(tmp_path):
-    import dataclasses
-
-    from core.simulation.tasks import TASKS, TaskConfig, build_task
+def test_one_config_per_task_kind_builds_its_task(tmp_path):
+    from core.simulation.registry import TASKS, build_task, task_config
 
     np.savez(tmp_path / "t.npz", t=np.arange(0, 2, 0.01), x=np.zeros(200), y=np.zeros(200), hd=np.zeros(200))
+    sheet = {"positions": "0:0, 1:1", "position": "1:-1"}
     for kind in TASKS:
-        config = TaskConfig(kind=kind, duration_s=1.0, trajectory=str(tmp_path / "t.npz"))
         for dims in (1, 2):
             if kind == "external" or dims == 1 or kind in ("tracking", "population", "template"):
-                cfg = (
-                    config
-                    if dims == 1
-                    else dataclasses.replace(config, positions="0:0, 1:1", position="1:-1")
-                )
-                task = build_task(cfg, dims)
+                values = {
+                    "duration_s": 1.0,
+                    "trajectory": str(tmp_path / "t.npz"),
+                    **(sheet if dims == 2 else {}),
+                }
+                config = task_config(kind, **values)
+                assert config.kind == kind and type(config) is TASKS[kind].config
+                task = build_task(config, dims)
                 assert task.t_s.size > 1
                 if kind in ("tracking", "population", "template"):
                     assert task.dims == dims
     with pytest.raises(ConfigError, match="x:y"):
-        build_task(TaskConfig(kind="tracking", positions="0, 1"), dims=2)
+        build_task(tasks.TrackingTask(positions="0, 1"), dims=2)
     with pytest.raises(ConfigError, match="trajectory"):
-        build_task(TaskConfig(kind="external"))
+        build_task(tasks.ExternalTask())
     with pytest.raises(ConfigError, match="numbers"):
-        build_task(TaskConfig(kind="tracking", positions="zero, one"))
+        build_task(tasks.TrackingTask(positions="zero, one"))

@@ -29,9 +29,64 @@ from canns_gui.forms import ConfigForm
 from canns_gui.pages.base import Page, parameter_column
 from canns_gui.pages.simulate_views import SimulationTabs
 from canns_gui.settings import compute_devices
-from core.simulation.recording import MODELS, RecordingOptions, SimulationRun, model_spec
+from core.simulation.recording import RecordingOptions, SimulationRun
+from core.simulation.registry import MODELS, TASKS, ModelSpec, model_spec
 
 GUI_DURATION_S = 120.0  # default task length on the page (long enough for the analysis, short to watch)
+
+
+class TaskForms(QWidget):
+    """The task of one model: a chooser of the task kinds it runs and the form of the chosen kind only (its
+    config class in ``registry.TASKS``). Values of the fields two kinds share (length, amplitude, seed, ...)
+    carry over when the kind changes."""
+
+    def __init__(self, spec: ModelSpec, duration_s: float) -> None:
+        super().__init__()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel("<b>Task</b>"))
+        row = QFormLayout()
+        self.kind_box = QComboBox()
+        row.addRow("Kind", self.kind_box)
+        layout.addLayout(row)
+        self.forms: dict[str, ConfigForm] = {}
+        for kind in spec.tasks:
+            entry = TASKS[kind]
+            self.kind_box.addItem(kind, kind)
+            self.kind_box.setItemData(
+                self.kind_box.count() - 1, f"{entry.title}: {entry.help}", Qt.ToolTipRole
+            )
+            self.forms[kind] = ConfigForm(spec.task_config(duration_s, kind=kind))
+            self.forms[kind].setVisible(False)
+            layout.addWidget(self.forms[kind])
+        self._shown = self.kind
+        self.form.setVisible(True)
+        self.kind_box.currentIndexChanged.connect(self._kind_changed)
+
+    @property
+    def kind(self) -> str:
+        return self.kind_box.currentData()
+
+    @property
+    def form(self) -> ConfigForm:
+        """The form of the chosen task kind."""
+        return self.forms[self.kind]
+
+    def set_kind(self, kind: str) -> None:
+        self.kind_box.setCurrentIndex(self.kind_box.findData(kind))
+
+    def config(self):
+        """The chosen kind's task config, with the form's values."""
+        return self.form.config()
+
+    def _kind_changed(self) -> None:
+        old, new = self.forms[self._shown], self.form
+        for name, widget in new.fields.items():
+            if name in old.fields:
+                widget.set_value(old.fields[name].value())
+        old.setVisible(False)
+        new.setVisible(True)
+        self._shown = self.kind
 
 
 class ModelPanel(QWidget):
@@ -43,11 +98,7 @@ class ModelPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.network = ConfigForm(spec.config, "Network")
-        self.task = ConfigForm(spec.task_config(GUI_DURATION_S), "Task")
-        kinds = self.task.fields["kind"].editor  # offer only the tasks this model can run
-        for i in reversed(range(kinds.count())):
-            if kinds.itemText(i) not in spec.tasks:
-                kinds.removeItem(i)
+        self.task = TaskForms(spec, GUI_DURATION_S)
         self.recording = ConfigForm(RecordingOptions(n_units=spec.default_units), "Recording")
         for form in (self.network, self.task, self.recording):
             layout.addWidget(form)
@@ -111,8 +162,8 @@ class SimulatePage(Page):
         top = QFormLayout()
         self.model_box = QComboBox()
         for name, spec in MODELS.items():
-            self.model_box.addItem(name, name)
-            self.model_box.setItemData(self.model_box.count() - 1, spec.description, Qt.ToolTipRole)
+            self.model_box.addItem(f"{spec.title} ({name})", name)
+            self.model_box.setItemData(self.model_box.count() - 1, spec.help, Qt.ToolTipRole)
         self.model_note = QLabel()
         self.model_note.setWordWrap(True)
         self.device_box = QComboBox()
@@ -165,7 +216,7 @@ class SimulatePage(Page):
     def _model_changed(self) -> None:
         spec = model_spec(self.model)
         self.panels.setCurrentWidget(self.panel)
-        self.model_note.setText(f"{spec.description}. Tasks: {', '.join(spec.tasks)}.")
+        self.model_note.setText(f"{spec.help}. Manifold: {spec.manifold}. Tasks: {', '.join(spec.tasks)}.")
 
     def _set_has_run(self, has_run: bool) -> None:
         self.analyse_button.setEnabled(has_run)
@@ -183,14 +234,13 @@ class SimulatePage(Page):
             self.status.setText(f"Check the parameters: {exc}")
             return
         spec = model_spec(model)
-        sheet = spec.stimulus_dims == 2
-        grid = model == "grid-torus"
+        neurons = spec.coordinates == "neurons"  # sheet coordinates in neurons, else preferred angles
         self.tabs.live.reset(
-            sheet,
-            (0.0, float(network.n)) if grid else (-np.pi, np.pi),
-            "neuron x" if grid else "preferred x (rad)",
-            has_path=task.kind in ("arena_walk", "external"),
-            stimulus_on_sheet=model == "cann2d",
+            spec.stimulus_dims == 2,
+            (0.0, float(network.n)) if neurons else (-np.pi, np.pi),
+            "neuron x" if neurons else "preferred x (rad)",
+            has_path=TASKS[task.kind].arena,
+            stimulus_on_sheet="tracking" in spec.analyses,  # its stimulus sits on the network's own sheet
         )
         self.tabs.setCurrentWidget(self.tabs.live)
         fn = partial(
@@ -203,7 +253,9 @@ class SimulatePage(Page):
             self.frame_ready.emit,
         )
         if self.window.run(f"simulate {model}", fn, self.show_run):
-            self.status.setText(f"Running {model} on a {task.kind} task of {task.duration_s:g} s…")
+            length = getattr(task, "duration_s", None)  # tracking and external tasks have their own length
+            of = f" of {length:g} s" if length is not None else ""
+            self.status.setText(f"Running {model} on a {task.kind} task{of}…")
 
     def _ended(self, name: str, how: str) -> None:
         if name.startswith("simulate "):
@@ -219,6 +271,7 @@ class SimulatePage(Page):
         self.tabs.result.show_analyses(analyses, result.stimulus, result.bump_position)
         self.tabs.space_time.show_space_time(analyses.get("space_time"))
         lines = [run.recording.describe(), *summary_lines(result, analyses)]
+        lines += [f"trajectory: {w}" for w in (result.task.warnings if result.task is not None else [])]
         if run.device_message:
             lines.append(f"note: {run.device_message}")
         if result.state_trace is None:

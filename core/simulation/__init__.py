@@ -7,17 +7,22 @@ Models (pure JAX, each run compiled once: ``jax.jit`` over nested ``lax.scan``; 
 - :class:`HDRing` — head-direction ring integrating angular velocity, optional visual anchoring.
 - :class:`GridNetwork` — Burak & Fiete (2009) grid-cell sheet path-integrating velocity.
 
-Tasks (:mod:`core.simulation.tasks`) drive them; :func:`to_recording` turns a run into Poisson spikes with the
+Every model is a :class:`Model` (:mod:`core.simulation.model`): built from its config dataclass, run by
+``simulate(task, options)`` with the common :class:`RunOptions`. Tasks (:mod:`core.simulation.tasks`, one
+config class per kind) drive them. :mod:`core.simulation.registry` offers models and task kinds by name with
+their capabilities (``MODELS``, ``TASKS``). :func:`to_recording` turns a run into Poisson spikes with the
 trajectory attached; :func:`simulate_recording` does it all by model name (``canns-asa simulate``); model
 analysis and figures live in :mod:`core.simulation.analysis`. Devices: :mod:`core.devices`.
 """
 
 from core.simulation.base import Bump, SimulationResult
+from core.simulation.model import Model, RunOptions
 from core.simulation.models_cann1d import CANN1D, CANN1DConfig
 from core.simulation.models_cann2d import CANN2D, CANN2DConfig
 from core.simulation.models_grid import GridConfig, GridNetwork
 from core.simulation.models_hd import HDRing, HDRingConfig
-from core.simulation.recording import MODELS, simulate_recording, to_recording
+from core.simulation.recording import simulate_recording, to_recording
+from core.simulation.registry import MODELS, TASKS, ModelSpec, TaskKind
 
 __all__ = [
     "CANN1D",
@@ -25,12 +30,17 @@ __all__ = [
     "CANN2D",
     "CANN2DConfig",
     "MODELS",
+    "TASKS",
     "Bump",
     "GridConfig",
     "GridNetwork",
     "HDRing",
     "HDRingConfig",
+    "Model",
+    "ModelSpec",
+    "RunOptions",
     "SimulationResult",
+    "TaskKind",
     "simulate_recording",
     "to_recording",
 ]

@@ -2,7 +2,9 @@
 
 All functions take a :class:`~core.simulation.base.SimulationResult` and return plain arrays in dataclasses;
 the ``*_figure`` functions draw them on matplotlib's Agg canvas (no pyplot state, safe in worker threads),
-like ``core.figures``. Angles in rad, times in s, arena positions in cm, sheet positions in neurons.
+like ``core.figures``. Angles in rad, times in s, arena positions in cm, sheet positions in neurons. Which
+analyses apply, and how to read a result's positions, come from its model's capabilities in
+``core.simulation.registry`` (``ModelSpec.analyses``, ``manifold``, ``coordinates``, ``stimulus``).
 """
 
 from __future__ import annotations
@@ -15,20 +17,29 @@ from matplotlib.figure import Figure
 
 from core.errors import ConfigError
 from core.simulation.base import TWO_PI, SimulationResult, wrap
+from core.simulation.registry import MODELS, ModelSpec, model_spec
 
-RING_MODELS = ("cann1d", "hd_ring")
-SHEET_MODELS = ("cann2d",)
+
+def _applies(result: SimulationResult, analysis: str) -> ModelSpec:
+    """The spec of the result's model; ConfigError when ``analysis`` is not among its analyses."""
+    spec = model_spec(result.model)
+    if analysis not in spec.analyses:
+        takers = [s.name for s in MODELS.values() if analysis in s.analyses]
+        raise ConfigError(
+            f"{analysis.replace('_', ' ')} applies to {', '.join(takers) or 'no model'}, not {spec.name}"
+        )
+    return spec
 
 
 def _spacing(result: SimulationResult) -> float:
-    """Distance between neighbouring neurons: rad on rings and tori, 1 on the grid sheet."""
-    if result.model == "grid_torus":
+    """Distance between neighbouring neurons: rad on rings and tori, 1 on a sheet of neuron coordinates."""
+    if model_spec(result.model).coordinates == "neurons":
         return 1.0
     return TWO_PI / result.config.n
 
 
 def _periodic(result: SimulationResult) -> bool:
-    return getattr(result.config, "boundary", "torus") == "torus"
+    return model_spec(result.model).periodic(result.config)
 
 
 def _difference(result: SimulationResult, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -56,8 +67,10 @@ class TrackingError:
 def tracking_error(
     result: SimulationResult, transient_s: float = 0.2, max_lag_s: float = 1.0
 ) -> TrackingError:
-    """Bump tracking error of a CANN1D/CANN2D (or HD ring with a cue) against the stimulus it follows."""
-    if result.stimulus is None or result.model == "grid_torus":
+    """Bump tracking error against the stimulus it follows (models with the "tracking" analysis: CANN1D,
+    CANN2D, the HD ring against the true head direction)."""
+    _applies(result, "tracking")
+    if result.stimulus is None:
         raise ConfigError(f"{result.model} result has no stimulus position to compare the bump with")
     err = _difference(result, result.bump_position, result.stimulus)
     dist = np.abs(err) if err.ndim == 1 else np.linalg.norm(err, axis=1)
@@ -130,8 +143,11 @@ class TuningCurves:
 
 
 def tuning_curves(result: SimulationResult, n_bins: int = 60) -> TuningCurves:
-    """Tuning of the recorded neurons to what drove them: the stimulus or head direction on rings, the
-    stimulus position on CANN2D sheets, the arena position (cm) for the grid network."""
+    """Tuning of the recorded neurons to what drove them (the model's ``stimulus``): the stimulus or head
+    direction on rings, the stimulus position on CANN2D sheets, the arena position (cm) for the grid network.
+    Angles are binned over [-π, π), other units over the range visited."""
+    spec = model_spec(result.model)
+    variable = f"{spec.stimulus} ({spec.stimulus_unit})"
     if n_bins < 2:
         raise ConfigError(f"n_bins must be ≥ 2, got {n_bins}")
     if result.stimulus is None:
@@ -150,14 +166,11 @@ def tuning_curves(result: SimulationResult, n_bins: int = 60) -> TuningCurves:
         centres = [0.5 * (edges[:-1] + edges[1:])]
         peak = np.nanargmax(np.where(np.isfinite(curves), curves, -np.inf), axis=1)
         preferred = centres[0][peak]
-        variable = "head direction (rad)" if result.model == "hd_ring" else "stimulus (rad)"
     else:
-        if result.model == "grid_torus":
-            lo, hi = stim.min(axis=0), stim.max(axis=0) + 1e-9
-            variable = "arena position (cm)"
-        else:
+        if spec.stimulus_unit == "rad":
             lo, hi = np.array([-np.pi, -np.pi]), np.array([np.pi, np.pi])
-            variable = "stimulus position (rad)"
+        else:
+            lo, hi = stim.min(axis=0), stim.max(axis=0) + 1e-9
         ex = np.linspace(lo[0], hi[0], n_bins + 1)
         ey = np.linspace(lo[1], hi[1], n_bins + 1)
         ix = np.clip(np.digitize(stim[:, 0], ex) - 1, 0, n_bins - 1)
@@ -225,8 +238,9 @@ class Drift:
 
 def bump_drift(result: SimulationResult) -> Drift:
     """How far the bump wanders from where it was at the first record (meaningful without input)."""
+    spec = model_spec(result.model)
     pos = np.asarray(result.bump_position, dtype=np.float64)
-    if result.model != "grid_torus" and _periodic(result):
+    if spec.coordinates == "rad" and _periodic(result):  # angles (a sheet in neurons is unwrapped already)
         pos = np.unwrap(pos, axis=0)
     disp = pos - pos[0]
     dist = np.abs(disp) if disp.ndim == 1 else np.linalg.norm(disp, axis=1)
@@ -275,28 +289,27 @@ class PathIntegration:
 
 
 def path_integration_error(result: SimulationResult) -> PathIntegration:
-    """Path-integration error over time of the HD ring (angle) or the grid network (position, via its
-    measured velocity gain)."""
-    if result.model == "hd_ring":
+    """Path-integration error over time of a model with the "path_integration" analysis: an angle on a ring
+    (the HD ring), a position in the arena otherwise (the grid network, via its measured velocity gain)."""
+    spec = _applies(result, "path_integration")
+    if spec.manifold == "ring":
         if result.stimulus is None:
-            raise ConfigError("the HD run has no true head direction to compare with")
+            raise ConfigError(f"the {spec.name} run has no true head direction to compare with")
         est = np.unwrap(result.bump_position)
         true = np.unwrap(result.stimulus)
         est, true = est - est[0], true - true[0]
         err = est - true
         unit = "rad"
         mag = np.abs(err)
-    elif result.model == "grid_torus":
+    else:
         gain = result.extra.get("velocity_gain")
         if gain is None or result.stimulus is None:
-            raise ConfigError("the grid run has no velocity gain or no arena trajectory")
+            raise ConfigError(f"the {spec.name} run has no velocity gain or no arena trajectory")
         est = result.bump_position / gain * 100.0  # neurons → m → cm
         true = result.stimulus - np.asarray(result.extra.get("start_cm", result.stimulus[0]))
         err = est - true
         mag = np.linalg.norm(err, axis=1)
         unit = "cm"
-    else:
-        raise ConfigError(f"path integration applies to hd_ring and grid_torus, not {result.model}")
     return PathIntegration(
         result.t_s, est, true, mag if unit == "cm" else err, unit, float(mag[-1]), float(mag.max())
     )
@@ -399,22 +412,25 @@ def sheet_figure(u: np.ndarray, title: str = "", extent: tuple | None = None) ->
 
 
 def analyse(result: SimulationResult) -> dict[str, object]:
-    """Every model analysis that applies to ``result``, by name: ``tracking`` (bump vs stimulus),
-    ``path_integration`` (HD ring, grid network), ``tuning``, ``drift`` (CANNs whose input switches off),
-    ``space_time`` (rings that kept their state). Analyses that do not apply are left out."""
+    """Every model analysis that applies to ``result`` (those its model declares, ``ModelSpec.analyses``),
+    by name: ``tracking`` (bump vs stimulus), ``path_integration``, ``tuning``, ``drift`` (when the input
+    switches off), ``space_time`` (ring runs that kept their state). Analyses that cannot run on this result
+    (no stimulus, no kept state, ...) are left out."""
     makers = {
-        "tracking": lambda: tracking_error(result),
-        "path_integration": lambda: path_integration_error(result),
-        "tuning": lambda: tuning_curves(result),
-        "space_time": lambda: space_time(result),
+        "tracking": tracking_error,
+        "path_integration": path_integration_error,
+        "tuning": tuning_curves,
+        "drift": bump_drift,
+        "space_time": space_time,
     }
     amp = result.task.stim_amp if result.task is not None else None
-    if result.model in ("cann1d", "cann2d") and amp is not None and np.any(amp == 0):  # input off: free bump
-        makers["drift"] = lambda: bump_drift(result)
+    input_off = amp is not None and bool(np.any(amp == 0))  # a free bump: drift means something
     out: dict[str, object] = {}
-    for name, make in makers.items():
+    for name in model_spec(result.model).analyses:
+        if name not in makers or (name == "drift" and not input_off):
+            continue
         try:
-            out[name] = make()
+            out[name] = makers[name](result)
         except ConfigError:
             continue
     return out

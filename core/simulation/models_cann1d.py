@@ -26,10 +26,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core.errors import ConfigError
-from core.progress import CancelCheck, ProgressCallback
 from core.simulation.base import (
     Bump,
-    ChunkCallback,
     SimulationResult,
     check_ranges,
     circular_mean,
@@ -37,9 +35,9 @@ from core.simulation.base import (
     ring_offsets,
     ring_positions,
     run_compiled,
-    step_times,
     wrap,
 )
+from core.simulation.model import Model, RunOptions
 from core.simulation.tasks import Task
 
 
@@ -206,21 +204,6 @@ def cann_params(config, positions: np.ndarray, k: float, u0: float, task: Task, 
     }
 
 
-def pick_units(n_total: int, record_units: int | np.ndarray | None, seed: int) -> np.ndarray:
-    """Indices of recorded neurons: all (None), a random sorted subset of that size (int, seeded) or given."""
-    if record_units is None:
-        return np.arange(n_total)
-    if np.ndim(record_units) == 0:
-        count = int(record_units)
-        if not 1 <= count <= n_total:
-            raise ConfigError(f"the number of recorded units must be in [1, {n_total}], got {count}")
-        return np.sort(np.random.default_rng(seed).choice(n_total, count, replace=False))
-    idx = np.asarray(record_units, dtype=np.int64).ravel()
-    if idx.size == 0 or idx.min() < 0 or idx.max() >= n_total:
-        raise ConfigError(f"recorded unit indices must lie in [0, {n_total})")
-    return idx
-
-
 def device_name(state: dict) -> str:
     leaf = next(iter(state.values()))
     try:
@@ -230,10 +213,8 @@ def device_name(state: dict) -> str:
         return "cpu:0"
 
 
-class RingNetwork:
+class RingNetwork(Model):
     """Shared machinery of CANN1D and the HD ring (geometry, kernel, free bump, decoding)."""
-
-    name = "ring"
 
     def __init__(self, config: CANN1DConfig) -> None:
         config.validate()
@@ -249,6 +230,10 @@ class RingNetwork:
         self.kernel = c.j0 / (np.sqrt(2 * np.pi) * c.a_rad) * np.exp(-d * d / (2 * c.a_rad**2))
         self.jhat = np.fft.rfft(self.kernel).real  # a symmetric kernel has real gains
         self.modes = ring_modes(self.jhat, c.n)
+
+    @property
+    def n_neurons(self) -> int:
+        return self.config.n
 
     # ---- state and decoding (numpy)
 
@@ -309,35 +294,21 @@ class RingNetwork:
         }
 
     def _run(
-        self,
-        task: Task,
-        step,
-        params: dict,
-        drive: dict,
-        state: dict | None,
-        per: int,
-        t_rec: np.ndarray,
-        record_state: bool,
-        idx: np.ndarray,
-        progress: ProgressCallback | None,
-        cancel: CancelCheck | None,
-        on_chunk: ChunkCallback | None,
-        start_position: float | None,
+        self, task: Task, options: RunOptions, step, drive: dict, params: dict, idx: np.ndarray, start: float
     ) -> SimulationResult:
-        if state is None:
-            if start_position is None:
-                start_position = float(task.stim_pos[0]) if task.stim_pos is not None else 0.0
-            state = self.initial_state(start_position)
+        """Run ``step`` over ``drive`` from ``options.state`` (default: a bump at ``start``, rad)."""
+        _, per, t_rec = options.schedule(task, self.config.dt_ms)
+        state = self.initial_state(start) if options.state is None else options.state
         final, rec, wall = run_compiled(
             step,
-            ring_readout(record_state),
+            ring_readout(options.record_state),
             params,
             state,
             drive,
             per,
-            progress=progress,
-            cancel=cancel,
-            on_chunk=on_chunk,
+            progress=options.progress,
+            cancel=options.cancel,
+            on_chunk=options.on_chunk,
             dt_ms=self.config.dt_ms,
             label=self.name,
         )
@@ -364,46 +335,22 @@ class RingNetwork:
 
 
 class CANN1D(RingNetwork):
-    """Ring CANN (plain or with adaptation). ``simulate(task)`` runs it on a task with a ring stimulus."""
+    """Ring CANN (plain or with adaptation). ``simulate(task)`` runs it on a task with a ring stimulus
+    (:meth:`Model.simulate`)."""
 
     name = "cann1d"
 
     def __init__(self, config: CANN1DConfig | None = None) -> None:
         super().__init__(config or CANN1DConfig())
 
-    def simulate(
-        self,
-        task: Task,
-        *,
-        state: dict | None = None,
-        start_position: float | None = None,
-        record_every_ms: float = 10.0,
-        record_units: int | np.ndarray | None = None,
-        record_state: bool = False,
-        seed: int = 0,
-        progress: ProgressCallback | None = None,
-        cancel: CancelCheck | None = None,
-        on_chunk: ChunkCallback | None = None,
-    ) -> SimulationResult:
-        """Run over the whole task. ``state``: start there (default: a free bump at ``start_position`` or at
-        the task's first stimulus position). ``record_units``: None (all), a count (random subset seeded by
-        ``seed``) or indices. ``record_state``: keep u of every neuron at every record (energy landscape)."""
-        t, per, t_rec = step_times(task.duration_s, self.config.dt_ms, record_every_ms)
-        idx = pick_units(self.config.n, record_units, seed)
+    def run(self, task: Task, options: RunOptions) -> SimulationResult:
+        """Run over a task with a ring stimulus (default start: a free bump at the task's first stimulus
+        position). ``record_state`` keeps u of every neuron at every record (energy landscape)."""
+        t, _, _ = options.schedule(task, self.config.dt_ms)
+        idx = options.units(self.config.n)
         drive = self._drive(task, t)
+        start = options.start_position
+        if start is None:
+            start = float(task.stim_pos[0]) if task.stim_pos is not None else 0.0
         step = ring_step(task.noise_sd > 0, False)
-        return self._run(
-            task,
-            step,
-            self._params(task, idx),
-            drive,
-            state,
-            per,
-            t_rec,
-            record_state,
-            idx,
-            progress,
-            cancel,
-            on_chunk,
-            start_position,
-        )
+        return self._run(task, options, step, drive, self._params(task, idx), idx, start)

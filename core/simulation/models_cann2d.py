@@ -21,10 +21,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core.errors import ConfigError
-from core.progress import CancelCheck, ProgressCallback
 from core.simulation.base import (
     Bump,
-    ChunkCallback,
     SimulationResult,
     check_ranges,
     circular_mean,
@@ -32,17 +30,10 @@ from core.simulation.base import (
     ring_offsets,
     ring_positions,
     run_compiled,
-    step_times,
     wrap,
 )
-from core.simulation.models_cann1d import (
-    cann_params,
-    device_name,
-    free_bump_peak,
-    mode_basis,
-    pick_units,
-    ring_modes,
-)
+from core.simulation.model import Model, RunOptions
+from core.simulation.models_cann1d import cann_params, device_name, free_bump_peak, mode_basis, ring_modes
 from core.simulation.tasks import Task
 
 BOUNDARIES = ("torus", "plane")
@@ -79,6 +70,11 @@ class CANN2DConfig:
     def travelling_threshold(self) -> float:
         """m above which a free bump travels by itself: τ / τ_v (Mi et al. 2014)."""
         return self.tau_ms / self.tau_v_ms
+
+    @property
+    def manifold(self) -> str:
+        """Where the activity lives: "torus" (periodic) or "sheet" (a plane, with borders)."""
+        return "torus" if self.boundary == "torus" else "sheet"
 
 
 def _make_step(noisy: bool, periodic: bool):
@@ -162,7 +158,7 @@ def _fn(kind: str, *flags: bool):
     return _FNS[key]
 
 
-class CANN2D:
+class CANN2D(Model):
     """2-D CANN on a torus or a plane. ``simulate(task)`` runs it on a task with a 2-D stimulus (rad)."""
 
     name = "cann2d"
@@ -193,6 +189,10 @@ class CANN2D:
         if self.modes is not None:
             per_axis = np.tile(g_hat[: self.modes + 1], 2)  # cosine and sine rows share the gains
             self.mode_gains = c.j0 / (2 * np.pi * c.a_rad**2) * np.outer(per_axis, per_axis)
+
+    @property
+    def n_neurons(self) -> int:
+        return self.config.n**2
 
     @property
     def positions(self) -> np.ndarray:
@@ -237,31 +237,17 @@ class CANN2D:
             )
         return Bump(np.array([px, py]), width, float(np.max(u)))
 
-    def simulate(
-        self,
-        task: Task,
-        *,
-        state: dict | None = None,
-        start_position=None,
-        record_every_ms: float = 10.0,
-        record_units: int | np.ndarray | None = None,
-        record_state: bool = False,
-        seed: int = 0,
-        progress: ProgressCallback | None = None,
-        cancel: CancelCheck | None = None,
-        on_chunk: ChunkCallback | None = None,
-    ) -> SimulationResult:
-        """Run over the whole task (2-D ``stim_pos``). Arguments as :meth:`CANN1D.simulate`; unit indices are
-        flat (row-major) indices into the L × L sheet; ``record_state`` keeps u (n_records, L, L)."""
-
+    def run(self, task: Task, options: RunOptions) -> SimulationResult:
+        """Run over a task with a 2-D stimulus (rad; default start: a bump at its first position). Unit
+        indices are flat (row-major) into the L × L sheet; ``record_state`` keeps u (n_records, L, L)."""
         c = self.config
         task.require("stim_pos", "stim_amp", model=self.name)
         if task.dims != 2:
             raise ConfigError(
                 f"{self.name} needs a 2-D stimulus (x, y) rad; task {task.name!r} has another shape"
             )
-        t, per, t_rec = step_times(task.duration_s, c.dt_ms, record_every_ms)
-        idx = pick_units(c.n * c.n, record_units, seed)
+        t, per, t_rec = options.schedule(task, c.dt_ms)
+        idx = options.units(self.n_neurons)
         drive = {
             "pos": task.at("stim_pos", t).astype(np.float32),
             "amp": task.at("stim_amp", t).astype(np.float32),
@@ -275,20 +261,20 @@ class CANN2D:
         else:
             params["fwd"], params["back"] = mode_basis(c.n, self.modes)
             params["gains"] = self.mode_gains.astype(np.float32)
+        state = options.state
         if state is None:
-            if start_position is None:
-                start_position = task.stim_pos[0]
-            state = self.initial_state(start_position)
+            start = task.stim_pos[0] if options.start_position is None else options.start_position
+            state = self.initial_state(start)
         final, rec, wall = run_compiled(
             _fn("step", task.noise_sd > 0, self.periodic),
-            _fn("readout", self.periodic, record_state),
+            _fn("readout", self.periodic, options.record_state),
             params,
             state,
             drive,
             per,
-            progress=progress,
-            cancel=cancel,
-            on_chunk=on_chunk,
+            progress=options.progress,
+            cancel=options.cancel,
+            on_chunk=options.on_chunk,
             dt_ms=c.dt_ms,
             label=self.name,
         )

@@ -39,17 +39,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core.errors import ConfigError
-from core.progress import CancelCheck, ProgressCallback
-from core.simulation.base import (
-    Bump,
-    ChunkCallback,
-    SimulationResult,
-    check_ranges,
-    meta,
-    run_compiled,
-    step_times,
-)
-from core.simulation.models_cann1d import device_name, pick_units
+from core.simulation.base import Bump, SimulationResult, check_ranges, meta, run_compiled
+from core.simulation.model import Model, RunOptions
+from core.simulation.models_cann1d import device_name
 from core.simulation.tasks import Task, constant_velocity
 
 DIRECTIONS = np.array([[0.0, 1.0], [0.0, -1.0], [1.0, 0.0], [-1.0, 0.0]])  # N, S, E, W as (x, y)
@@ -136,10 +128,10 @@ def _readout_trace(p, s):
 _GAINS: dict = {}  # config → neurons per metre
 
 
-class GridNetwork:
+class GridNetwork(Model):
     """Burak–Fiete grid-cell sheet. ``simulate(task)`` path-integrates ``task.velocity_m_s``."""
 
-    name = "grid_torus"
+    name = "grid-torus"
 
     def __init__(self, config: GridConfig | None = None) -> None:
         config = config or GridConfig()
@@ -173,6 +165,10 @@ class GridNetwork:
         )
         self.ex = DIRECTIONS[pop, 0].astype(np.float32)
         self.ey = DIRECTIONS[pop, 1].astype(np.float32)
+
+    @property
+    def n_neurons(self) -> int:
+        return self.config.n**2
 
     @property
     def positions(self) -> np.ndarray:
@@ -257,48 +253,37 @@ class GridNetwork:
             for axis in (0, 1):
                 v = np.zeros(2)
                 v[axis] = 0.3
-                res = self.simulate(constant_velocity(tuple(v), 1.0), state=state, calibrated=False)
+                res = self._integrate(constant_velocity(tuple(v), 1.0), RunOptions(state=state), False)
                 half = res.t_s.size // 4  # skip the pattern's acceleration
                 shift = res.bump_position[-1, axis] - res.bump_position[half, axis]
                 gains.append(shift / (0.3 * (res.t_s[-1] - res.t_s[half])))
             _GAINS[self.config] = float(np.mean(gains))
         return _GAINS[self.config]
 
-    def simulate(
-        self,
-        task: Task,
-        *,
-        state: dict | None = None,
-        record_every_ms: float = 10.0,
-        record_units: int | np.ndarray | None = None,
-        record_state: bool = False,
-        seed: int = 0,
-        progress: ProgressCallback | None = None,
-        cancel: CancelCheck | None = None,
-        on_chunk: ChunkCallback | None = None,
-        calibrated: bool = True,
-    ) -> SimulationResult:
-        """Run over the task's velocity. ``state``: start there (default: a pattern formed from noise seeded
-        by ``seed``). ``record_units``: None (all n²), a count (random subset, seeded) or flat indices.
+    def run(self, task: Task, options: RunOptions) -> SimulationResult:
+        """Path-integrate the task's velocity (default start: a pattern formed from noise seeded by
+        ``options.seed``; no start position). Unit indices are flat indices into the n × n sheet;
         ``record_state`` keeps s (n_records, n, n). The result's ``stimulus`` is the arena position (cm)."""
+        return self._integrate(task, options, calibrated=True)
+
+    def _integrate(self, task: Task, options: RunOptions, calibrated: bool) -> SimulationResult:
         c = self.config
         task.require("velocity_m_s", model=self.name)
-        t, per, t_rec = step_times(task.duration_s, c.dt_ms, record_every_ms)
-        idx = pick_units(c.n * c.n, record_units, seed)
-        if state is None:
-            state = self.initial_state(seed)
+        t, per, t_rec = options.schedule(task, c.dt_ms)
+        idx = options.units(self.n_neurons)
+        state = self.initial_state(options.seed) if options.state is None else options.state
         modes = self.pattern_modes(np.asarray(state["s"]))
         drive = {"vel": task.at("velocity_m_s", t).astype(np.float32)}
         final, rec, wall = run_compiled(
             _step,
-            _readout_trace if record_state else _readout,
+            _readout_trace if options.record_state else _readout,
             self._params(idx, modes),
             state,
             drive,
             per,
-            progress=progress,
-            cancel=cancel,
-            on_chunk=on_chunk,
+            progress=options.progress,
+            cancel=options.cancel,
+            on_chunk=options.on_chunk,
             dt_ms=c.dt_ms,
             label=self.name,
         )

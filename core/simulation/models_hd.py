@@ -25,9 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core.errors import ConfigError
-from core.progress import CancelCheck, ProgressCallback
 from core.simulation.base import (
-    ChunkCallback,
     SimulationResult,
     check_ranges,
     meta,
@@ -35,7 +33,8 @@ from core.simulation.base import (
     step_times,
     wrap,
 )
-from core.simulation.models_cann1d import RingNetwork, pick_units, ring_readout, ring_step
+from core.simulation.model import RunOptions
+from core.simulation.models_cann1d import RingNetwork, ring_readout, ring_step
 from core.simulation.tasks import Task, rotation
 
 _GAINS: dict = {}  # config → measured turning speed / ω
@@ -84,7 +83,7 @@ class HDRingConfig:
 class HDRing(RingNetwork):
     """Head-direction ring: ``simulate(task)`` integrates ``task.omega_rad_s``, anchored by ``cue_amp``."""
 
-    name = "hd_ring"
+    name = "hd-ring"
 
     def __init__(self, config: HDRingConfig | None = None) -> None:
         super().__init__(config or HDRingConfig())
@@ -131,25 +130,12 @@ class HDRing(RingNetwork):
             _GAINS[self.config] = float((p[-1] - p[half]) / (omega * (p.size - 1 - half) * 0.01))
         return _GAINS[self.config]
 
-    def simulate(
-        self,
-        task: Task,
-        *,
-        state: dict | None = None,
-        start_position: float | None = None,
-        record_every_ms: float = 10.0,
-        record_units: int | np.ndarray | None = None,
-        record_state: bool = False,
-        seed: int = 0,
-        progress: ProgressCallback | None = None,
-        cancel: CancelCheck | None = None,
-        on_chunk: ChunkCallback | None = None,
-    ) -> SimulationResult:
-        """Run over the task (default start: a bump at the task's first head direction). Other arguments as
-        :meth:`CANN1D.simulate`. The result's ``stimulus`` is the true head direction (rad, [-π, π))."""
+    def run(self, task: Task, options: RunOptions) -> SimulationResult:
+        """Run over the task (default start: a bump at the task's first head direction). The result's
+        ``stimulus`` is the true head direction (rad, [-π, π))."""
         task.require("omega_rad_s", model=self.name)
-        t, per, t_rec = step_times(task.duration_s, self.config.dt_ms, record_every_ms)
-        idx = pick_units(self.config.n, record_units, seed)
+        t, _, t_rec = options.schedule(task, self.config.dt_ms)
+        idx = options.units(self.config.n)
         hd = task.at("hd_rad", t)
         cue = task.at("cue_amp", t)
         drive = {
@@ -157,24 +143,11 @@ class HDRing(RingNetwork):
             "amp": (np.zeros(t.size) if cue is None or hd is None else cue).astype(np.float32),
             "omega": (task.at("omega_rad_s", t) / self.velocity_gain).astype(np.float32),
         }
-        params = self._rotation_params(task, idx)
-        if state is None and start_position is None and task.hd_rad is not None:
-            start_position = float(wrap(task.hd_rad[0]))
-        result = self._run(
-            task,
-            ring_step(task.noise_sd > 0, True),
-            params,
-            drive,
-            state,
-            per,
-            t_rec,
-            record_state,
-            idx,
-            progress,
-            cancel,
-            on_chunk,
-            start_position if start_position is not None else 0.0,
-        )
+        start = options.start_position
+        if start is None:
+            start = 0.0 if task.hd_rad is None else float(wrap(task.hd_rad[0]))
+        step = ring_step(task.noise_sd > 0, True)
+        result = self._run(task, options, step, drive, self._rotation_params(task, idx), idx, start)
         result.stimulus = None if task.hd_rad is None else wrap(task.at("hd_rad", t_rec))
         result.extra["velocity_gain"] = self.velocity_gain
         return result

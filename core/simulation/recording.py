@@ -3,26 +3,25 @@
 Rates of the recorded neurons are scaled to Hz (the run's largest rate → ``peak_rate_hz``, plus a background),
 drawn as inhomogeneous Poisson spikes (``core.synthetic.poisson_spikes``, seeded) and attached to the task's
 behaviour: arena position (cm) and/or head direction (rad). :func:`run_model` is the one-call path (the
-Simulate page): a model by name with its config, a task, a random subset of recorded units, a device;
-``simulate_recording`` is its ``canns-asa simulate`` form (default task of a given duration).
+Simulate page): a model by name (``core.simulation.registry``) with its config, a task, a random subset of
+recorded units, a device; ``simulate_recording`` is its ``canns-asa simulate`` form (default task of a given
+duration).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from core.errors import ConfigError, RecordingError
+from core.errors import ConfigError
 from core.progress import CancelCheck, ProgressCallback, Reporter
 from core.recording import Recording
-from core.simulation.base import TWO_PI, ChunkCallback, SimulationResult, wrap
-from core.simulation.models_cann1d import CANN1D, CANN1DConfig
-from core.simulation.models_cann2d import CANN2D, CANN2DConfig
-from core.simulation.models_grid import GridConfig, GridNetwork
-from core.simulation.models_hd import HDRing, HDRingConfig
-from core.simulation.tasks import Task, TaskConfig, build_task
+from core.simulation.base import TWO_PI, ChunkCallback, SimulationResult
+from core.simulation.model import RunOptions
+from core.simulation.registry import model_spec
+from core.simulation.tasks import Task, TaskConfig
 
 
 def to_recording(
@@ -68,7 +67,7 @@ def to_recording(
         x, y = task.at("x_cm", t), task.at("y_cm", t)
     if task is not None and task.hd_rad is not None:
         hd = task.at("hd_rad", t)
-    elif result.model == "cann1d" and result.stimulus is not None:  # the tracked angle is the head direction
+    elif task is not None and task.dims == 1:  # the angle a ring network tracks is the head direction
         hd = np.mod(task.at("stim_pos", t), TWO_PI)
     units = result.unit_index[pick]
     metadata: dict[str, Any] = result.provenance()
@@ -91,97 +90,6 @@ def to_recording(
 
 
 # --------------------------------------------------------------------------- one call per model name
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """A model offered by name (``canns-asa simulate MODEL``, the Simulate page): its class and default
-    config, the task kinds it can run (``tasks.TaskConfig.kind``; the first is its default), the default
-    number of recorded units and duration (s), and the dimension of its stimulus (1: ring, 2: sheet)."""
-
-    name: str
-    description: str
-    model: type
-    config: Any
-    tasks: tuple[str, ...]
-    default_units: int
-    default_duration_s: float = 600.0
-    stimulus_dims: int = 1
-
-    def task_config(self, duration_s: float | None = None, seed: int = 0) -> TaskConfig:
-        """The default task of this model (full-strength stimulus, seeded)."""
-        duration_s = self.default_duration_s if duration_s is None else float(duration_s)
-        return TaskConfig(kind=self.tasks[0], duration_s=duration_s, amplitude=1.0, seed=seed)
-
-    def make_task(self, task: TaskConfig | Task, config: Any = None) -> Task:
-        """The task this model runs: ``task`` built for its stimulus (ring or sheet; periodic unless the
-        config's boundary is a plane) and adapted to it (a trajectory's head direction drives a ring)."""
-        if isinstance(task, TaskConfig):
-            if task.kind not in self.tasks:
-                raise ConfigError(
-                    f"{self.name} cannot run a {task.kind!r} task; use one of {', '.join(self.tasks)}"
-                )
-            periodic = getattr(config or self.config, "boundary", "torus") == "torus"
-            task = build_task(task, dims=self.stimulus_dims, periodic=periodic)
-        return _fit_task(self.name, task)
-
-
-MODELS: dict[str, ModelSpec] = {
-    "cann1d": ModelSpec(
-        "cann1d",
-        "ring CANN (512 neurons) tracking a head-direction walk",
-        CANN1D,
-        CANN1DConfig(),
-        ("head_direction", "tracking", "population", "template", "external"),
-        20,
-    ),
-    # a bump of s.d. 1 rad (the default is 0.5) so that 100 of the 10,000 neurons cover the torus densely
-    # enough for the analysis to find it in 10 minutes (with 0.5 rad each unit fires 4 % of the time)
-    "cann2d": ModelSpec(
-        "cann2d",
-        "torus CANN (100 × 100) tracking a random walk in a 150 cm box",
-        CANN2D,
-        CANN2DConfig(a_rad=1.0),
-        ("arena_walk", "tracking", "population", "template", "external"),
-        100,
-        stimulus_dims=2,
-    ),
-    "hd-ring": ModelSpec(
-        "hd-ring",
-        "head-direction ring integrating angular velocity",
-        HDRing,
-        HDRingConfig(),
-        ("head_direction", "rotation", "external"),
-        20,
-    ),
-    "grid-torus": ModelSpec(
-        "grid-torus",
-        "Burak–Fiete grid sheet (40 × 40) path-integrating a random walk",
-        GridNetwork,
-        GridConfig(),
-        ("arena_walk", "external"),
-        100,
-        stimulus_dims=2,
-    ),
-}
-
-
-def model_spec(model: str) -> ModelSpec:
-    """The :data:`MODELS` entry of ``model``; ConfigError naming the choices otherwise."""
-    if model not in MODELS:
-        raise ConfigError(f"unknown model {model!r}; use one of {', '.join(MODELS)}")
-    return MODELS[model]
-
-
-def _fit_task(model: str, task: Task) -> Task:
-    """A trajectory adapted to a ring model: its head direction becomes the stimulus (tasks that already
-    have a ring stimulus are kept as they are)."""
-    if model in ("cann1d", "hd-ring") and task.dims != 1:
-        if task.hd_rad is None:
-            source = task.params.get("source", task.name)
-            raise RecordingError(f"{source}: {model} needs the head direction (hd) in the trajectory")
-        task = replace(task, stim_pos=wrap(task.hd_rad))
-    return task
 
 
 @dataclass(frozen=True)
@@ -225,8 +133,8 @@ def run_model(
     cancel: CancelCheck | None = None,
     on_chunk: ChunkCallback | None = None,
 ) -> SimulationRun:
-    """Simulate ``model`` (a key of :data:`MODELS`) with ``config`` (default: the spec's) on ``task`` (a
-    :class:`TaskConfig` or a built :class:`Task`; default: the model's default task, 600 s) and draw a
+    """Simulate ``model`` (a name in ``registry.MODELS``) with ``config`` (default: the spec's) on ``task``
+    (a :class:`TaskConfig` or a built :class:`Task`; default: the model's default task, 600 s) and draw a
     recording of ``n_units`` units (random subset, seeded).
 
     ``device``: "auto", "cpu", "gpu" or "gpu:N" (falls back to CPU with a message when the GPU fails).
@@ -236,30 +144,28 @@ def run_model(
     from core.devices import run_on_device
 
     spec = model_spec(model)
+    model = spec.name
     config = spec.config if config is None else config
-    if not isinstance(config, type(spec.config)):
-        raise ConfigError(f"{model} needs a {type(spec.config).__name__}, got {type(config).__name__}")
+    net = spec.build(config)
     n_units = spec.default_units if n_units is None else int(n_units)
     report = Reporter(progress, cancel)
     report(0.0, f"{model}: preparing the task")
     task = spec.make_task(spec.task_config(seed=seed) if task is None else task, config)
-    net = spec.model(config)
-    n_neurons = config.n * (config.n if spec.stimulus_dims == 2 else 1)
-    n_records = int(task.duration_s * 100.0)  # records every 10 ms
     if keep_state is None:
-        keep_state = n_records * n_neurons * 4 <= KEEP_STATE_BYTES
+        n_records = int(task.duration_s * 1000.0 / RunOptions.record_every_ms)
+        keep_state = n_records * net.n_neurons * 4 <= KEEP_STATE_BYTES
+    options = RunOptions(
+        record_units=n_units,
+        record_state=keep_state,
+        seed=seed,
+        progress=report.sub(0.02, 0.95),
+        cancel=cancel,
+        on_chunk=on_chunk,
+    )
     report.check()
 
     def run() -> SimulationResult:
-        return net.simulate(
-            task,
-            record_units=n_units,
-            record_state=keep_state,
-            seed=seed,
-            progress=report.sub(0.02, 0.95),
-            cancel=cancel,
-            on_chunk=on_chunk,
-        )
+        return net.simulate(task, options)
 
     result, used, message = run_on_device(run, device)
     report(0.96, "drawing Poisson spikes")

@@ -10,25 +10,24 @@ A :class:`Task` carries every input series a model may read, each optional:
 - ``velocity_m_s`` (T, 2): running velocity (grid network).
 - behaviour for recordings: ``x_cm``, ``y_cm`` (arena position), ``hd_rad`` (head direction, [0, 2π)).
 
-Trajectories reuse ``core.synthetic`` (rat-like random walk with walls, OU head direction).
+Trajectories reuse ``core.synthetic`` (rat-like random walk with walls, OU head direction); external ones are
+read by ``core.io.trajectory`` (the recording readers' safety and checks). Each task kind has its own config
+class (:class:`TrackingTask`, ..., :class:`ExternalTask`, all :class:`TaskConfig`), whose ``build`` makes the
+task; ``core.simulation.registry`` offers them by name.
 """
 
 from __future__ import annotations
 
-import csv
 import os
-import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from core.errors import ConfigError, RecordingError
-from core.simulation.base import TWO_PI, sample_inputs, wrap
+from core.simulation.base import TWO_PI, meta, sample_inputs, wrap
 
 DEFAULT_DT_S = 0.001
-TASKS = ("tracking", "population", "template", "arena_walk", "head_direction", "rotation", "external")
 
 
 @dataclass
@@ -49,6 +48,7 @@ class Task:
     periodic: bool = True
     seed: int = 0
     params: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # repairs made while reading an external trajectory
 
     @property
     def duration_s(self) -> float:
@@ -314,115 +314,23 @@ def constant_velocity(velocity_m_s: tuple[float, float], duration_s: float, dt_s
 
 # --------------------------------------------------------------------------- external trajectories
 
-TRAJECTORY_FIELDS = ("t", "x", "y", "hd")
-
-
-def _read_csv(path: Path) -> dict[str, np.ndarray]:
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            rows = list(csv.reader(fh))
-    except UnicodeDecodeError as exc:
-        raise RecordingError(f"{path.name}: not a text CSV file ({exc.reason})") from None
-    rows = [r for r in rows if r and any(c.strip() for c in r)]
-    if len(rows) < 3:
-        raise RecordingError(f"{path.name}: a trajectory CSV needs a header row (t,x,y[,hd]) and ≥ 2 rows")
-    header = [h.strip().lower() for h in rows[0]]
-    columns: dict[str, list] = {h: [] for h in header}
-    for line, row in enumerate(rows[1:], start=2):
-        if len(row) != len(header):
-            raise RecordingError(f"{path.name}, line {line}: {len(row)} values for {len(header)} columns")
-        for h, cell in zip(header, row, strict=True):
-            try:
-                columns[h].append(float(cell))
-            except ValueError:
-                raise RecordingError(
-                    f"{path.name}, line {line}: column {h!r} holds {cell!r}, not a number"
-                ) from None
-    return {h: np.asarray(v) for h, v in columns.items()}
-
-
-def _read_npz(path: Path) -> dict[str, np.ndarray]:
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            out = {}
-            for key in data.files:
-                try:
-                    out[key.lower()] = np.asarray(data[key])
-                except ValueError:
-                    raise RecordingError(
-                        f"{path.name}: field {key!r} holds Python objects (pickle), which are not read; "
-                        "store plain numeric arrays"
-                    ) from None
-            return out
-    except RecordingError:
-        raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise RecordingError(f"{path.name}: not a readable .npz file ({exc})") from None
-
 
 def load_trajectory(
     path: str | os.PathLike[str], position_unit: str = "cm", period_cm: float = 75.0, amplitude: float = 1.0
 ) -> Task:
-    """An external trajectory from ``.npz`` (arrays ``t``, ``x``, ``y`` [, ``hd``]; never unpickled) or
-    ``.csv`` (header ``t,x,y[,hd]``): t in s, x and y in ``position_unit`` ("cm" or "m"), hd in rad (degrees
-    when it exceeds 2π). Velocity, angular velocity and the CANN2D stimulus (``arena_walk``'s mapping) are
-    derived. Raises RecordingError naming the file and the problem."""
-    from core.io.validate import DEGREES_THRESHOLD
+    """An external trajectory (``.npz`` or ``.csv`` with t, x, y [, hd]; read and checked by
+    :func:`core.io.trajectory.read_trajectory`: t in s, x and y in ``position_unit``, hd in rad or degrees)
+    resampled onto a uniform grid at its median sampling interval, starting at 0 s. Velocity, angular
+    velocity and the CANN2D stimulus (``arena_walk``'s mapping) are derived; ``warnings`` lists the repairs.
+    Raises RecordingError naming the file and the problem."""
+    from core.io.trajectory import read_trajectory
 
-    path = Path(path)
-    if position_unit not in ("cm", "m"):
-        raise ConfigError(f"position_unit must be 'cm' or 'm', got {position_unit!r}")
-    if not path.is_file():
-        raise RecordingError(f"{path}: no such file")
-    suffix = path.suffix.lower()
-    if suffix == ".npz":
-        fields = _read_npz(path)
-    elif suffix in (".csv", ".txt"):
-        fields = _read_csv(path)
-    else:
-        raise RecordingError(f"{path.name}: a trajectory is a .npz or .csv file (t, x, y [, hd])")
-    for key in ("t", "x", "y"):
-        if key not in fields:
-            found = ", ".join(sorted(fields)) or "nothing"
-            raise RecordingError(
-                f"{path.name}: no field {key!r} (found {found}); a trajectory needs t, x, y [, hd]"
-            )
-    arrays = {}
-    for key in TRAJECTORY_FIELDS:
-        if key not in fields:
-            continue
-        a = np.asarray(fields[key])
-        if a.dtype.kind not in "fiu":
-            raise RecordingError(f"{path.name}: field {key!r} is {a.dtype}, not numeric")
-        a = np.atleast_1d(np.squeeze(a)).astype(np.float64)
-        if a.ndim != 1:
-            raise RecordingError(f"{path.name}: field {key!r} must be a vector, got shape {a.shape}")
-        if not np.isfinite(a).all():
-            raise RecordingError(
-                f"{path.name}: field {key!r} has {int((~np.isfinite(a)).sum())} NaN/inf values"
-            )
-        arrays[key] = a
-    n = arrays["t"].size
-    bad = [k for k, a in arrays.items() if a.size != n]
-    if bad:
-        raise RecordingError(f"{path.name}: {', '.join(bad)} must have as many samples as t ({n})")
-    if n < 2:
-        raise RecordingError(f"{path.name}: a trajectory needs at least 2 samples, got {n}")
-    t = arrays["t"]
-    if np.any(np.diff(t) <= 0):
-        raise RecordingError(f"{path.name}: t must be strictly increasing (s)")
-    scale = 100.0 if position_unit == "m" else 1.0
-    x, y = arrays["x"] * scale, arrays["y"] * scale
-    hd = arrays.get("hd")
-    if hd is not None:
-        if np.abs(hd).max() > DEGREES_THRESHOLD:
-            hd = np.deg2rad(hd)
-        hd = np.mod(hd, TWO_PI)
-    # resample onto a uniform grid at the median sampling interval
+    traj = read_trajectory(path, position_unit=position_unit)
+    t = traj.t
     dt = float(np.median(np.diff(t)))
     grid = t[0] + np.arange(int(np.floor((t[-1] - t[0]) / dt + 1e-9)) + 1) * dt
-    xs, ys = np.interp(grid, t, x), np.interp(grid, t, y)
-    hds = None if hd is None else np.mod(sample_inputs(t, hd, grid, angular=True), TWO_PI)
+    xs, ys = np.interp(grid, t, traj.x), np.interp(grid, t, traj.y)
+    hds = None if traj.hd is None else np.mod(sample_inputs(t, traj.hd, grid, angular=True), TWO_PI)
     grid = grid - grid[0]
     return Task(
         "external",
@@ -435,118 +343,22 @@ def load_trajectory(
         x_cm=xs,
         y_cm=ys,
         hd_rad=hds,
-        params={"source": str(path), "period_cm": period_cm, "t0_s": float(t[0])},
+        params={"source": traj.source, "period_cm": period_cm, "t0_s": float(t[0])},
+        warnings=traj.warnings,
     )
 
 
-# --------------------------------------------------------------------------- one form for every task
+def on_ring(task: Task, model: str = "a ring network") -> Task:
+    """A trajectory for a ring network: its head direction becomes the stimulus (rad); RecordingError naming
+    the source when it has none."""
+    if task.hd_rad is None:
+        source = task.params.get("source", task.name)
+        raise RecordingError(f"{source}: {model} needs the head direction (hd) in the trajectory")
+    task.stim_pos = wrap(task.hd_rad)
+    return task
 
 
-@dataclass(frozen=True)
-class TaskConfig:
-    """Every task's parameters in one form (the GUI generates it from the metadata); :func:`build_task` reads
-    the fields that ``kind`` uses. Positions in rad ([-π, π)), amplitudes in units of the free bump's peak U₀.
-    """
-
-    kind: str = field(
-        default="tracking", metadata={"choices": list(TASKS), "help": "what drives the network"}
-    )
-    duration_s: float = field(default=10.0, metadata={"unit": "s", "min": 0.01, "max": 1e5, "help": "length"})
-    amplitude: float = field(
-        default=0.5, metadata={"unit": "U₀", "min": 0.0, "max": 100.0, "help": "stimulus amplitude"}
-    )
-    positions: str = field(
-        default="0, 1.5, -2",
-        metadata={
-            "label": "Tracking: positions",
-            "help": "tracking: positions in rad, comma separated (x:y pairs on a sheet, e.g. 0:0, 1:2)",
-        },
-    )
-    segment_s: float = field(
-        default=2.0,
-        metadata={
-            "unit": "s",
-            "min": 0.01,
-            "max": 1e4,
-            "label": "Tracking: segment time",
-            "help": "tracking: time per segment",
-        },
-    )
-    position: str = field(
-        default="0",
-        metadata={"label": "Stimulus position", "help": "population/template: stimulus position (rad; x:y)"},
-    )
-    offset_s: float = field(
-        default=1.0,
-        metadata={
-            "unit": "s",
-            "min": 0.0,
-            "max": 1e5,
-            "label": "Population: stimulus off at",
-            "help": "population: stimulus off at",
-        },
-    )
-    noise_sd: float = field(
-        default=0.5,
-        metadata={
-            "unit": "U₀",
-            "min": 0.0,
-            "max": 100.0,
-            "label": "Template: noise s.d.",
-            "help": "template: input noise s.d.",
-        },
-    )
-    box_cm: float = field(
-        default=150.0, metadata={"unit": "cm", "min": 10.0, "max": 1000.0, "help": "arena side"}
-    )
-    mean_speed_cm_s: float = field(
-        default=15.0,
-        metadata={
-            "unit": "cm/s",
-            "min": 1.0,
-            "max": 200.0,
-            "label": "Walk: mean speed",
-            "help": "arena walk: mean speed",
-        },
-    )
-    period_cm: float = field(
-        default=75.0,
-        metadata={
-            "unit": "cm",
-            "min": 1.0,
-            "max": 1000.0,
-            "label": "CANN2D: cm per torus turn",
-            "help": "CANN2D: arena cm per torus turn",
-        },
-    )
-    omega_rad_s: float = field(
-        default=2.0,
-        metadata={
-            "unit": "rad/s",
-            "min": -100.0,
-            "max": 100.0,
-            "label": "Rotation: angular velocity",
-            "help": "rotation: angular velocity",
-        },
-    )
-    cue_amplitude: float = field(
-        default=0.0,
-        metadata={
-            "unit": "U₀",
-            "min": 0.0,
-            "max": 100.0,
-            "label": "HD: visual anchoring",
-            "help": "HD: visual anchoring (0 = none)",
-        },
-    )
-    trajectory: str = field(
-        default="",
-        metadata={
-            "label": "External trajectory file",
-            "help": "external: .npz/.csv file with t, x, y [, hd]",
-        },
-    )
-    seed: int = field(default=0, metadata={"min": 0, "max": 2**31 - 1, "help": "random seed"})
+# --------------------------------------------------------------------------- one config class per task kind
 
 
 def _parse_positions(text: str, dims: int) -> np.ndarray:
@@ -565,31 +377,164 @@ def _parse_positions(text: str, dims: int) -> np.ndarray:
     return out[:, 0] if dims == 1 else out
 
 
-def build_task(config: TaskConfig, dims: int = 1, periodic: bool = True) -> Task:
-    """The task ``config.kind`` for a network with a ``dims``-D stimulus (1: ring, 2: sheet)."""
-    c = config
-    if c.kind == "tracking":
-        return tracking(_parse_positions(c.positions, dims), c.segment_s, c.amplitude, periodic=periodic)
-    if c.kind in ("population", "template"):
-        p = _parse_positions(c.position, dims)[0]
-        if c.kind == "population":
-            return population_coding(p, c.duration_s, c.amplitude, offset_s=c.offset_s, periodic=periodic)
-        return template_matching(p, c.duration_s, c.amplitude, c.noise_sd, c.seed, periodic=periodic)
-    if c.kind == "arena_walk":
-        return arena_walk(
-            c.duration_s, c.box_cm, c.mean_speed_cm_s, c.seed, period_cm=c.period_cm, amplitude=c.amplitude
+def _duration(default: float = 10.0) -> Any:
+    return field(default=default, metadata=meta("s", 0.01, 1e5, "length"))
+
+
+def _amplitude() -> Any:
+    return field(default=1.0, metadata=meta("U₀", 0.0, 100.0, "stimulus amplitude"))
+
+
+def _seed() -> Any:
+    return field(default=0, metadata=meta(None, 0, 2**31 - 1, "random seed"))
+
+
+def _position() -> Any:
+    return field(default="0", metadata={"label": "Stimulus position", "help": "rad; x:y on a sheet"})
+
+
+def _period() -> Any:
+    return field(default=75.0, metadata=meta("cm", 1.0, 1000.0, "CANN2D: arena cm per torus turn"))
+
+
+@dataclass(frozen=True)
+class TaskConfig:
+    """The base of every task kind's config (a frozen dataclass whose field metadata the GUI turns into a
+    form). ``kind`` names the kind; ``build(dims, periodic)`` makes its task for a network with a ``dims``-D
+    stimulus (1: ring, 2: sheet), periodic (ring, torus) or not (plane). Positions in rad ([-π, π)),
+    amplitudes in units of the free bump's peak U₀."""
+
+    kind: ClassVar[str] = ""
+
+    def build(self, dims: int = 1, periodic: bool = True) -> Task:
+        raise NotImplementedError(f"{type(self).__name__} builds no task")
+
+
+@dataclass(frozen=True)
+class TrackingTask(TaskConfig):
+    """A stimulus moving at constant speed through ``positions`` (:func:`tracking`); its length is one
+    ``segment_s`` per step between positions."""
+
+    kind: ClassVar[str] = "tracking"
+    positions: str = field(
+        default="0, 1.5, -2",
+        metadata={"label": "Positions", "help": "rad, comma separated (x:y pairs on a sheet, e.g. 0:0, 1:2)"},
+    )
+    segment_s: float = field(default=2.0, metadata=meta("s", 0.01, 1e4, "time per segment"))
+    amplitude: float = _amplitude()
+
+    def build(self, dims: int = 1, periodic: bool = True) -> Task:
+        return tracking(
+            _parse_positions(self.positions, dims), self.segment_s, self.amplitude, periodic=periodic
         )
-    if c.kind == "head_direction":
-        return head_direction(c.duration_s, c.seed, cue_amplitude=c.cue_amplitude, amplitude=c.amplitude)
-    if c.kind == "rotation":
-        return rotation(c.omega_rad_s, c.duration_s)
-    if c.kind == "external":
-        if not c.trajectory:
+
+
+@dataclass(frozen=True)
+class _StaticStimulus(TaskConfig):
+    """What the tasks with a static stimulus share: their length, the stimulus position and amplitude."""
+
+    duration_s: float = _duration()
+    position: str = _position()
+    amplitude: float = _amplitude()
+
+    def _at(self, dims: int) -> np.ndarray:
+        return _parse_positions(self.position, dims)[0]
+
+
+@dataclass(frozen=True)
+class PopulationTask(_StaticStimulus):
+    """A static stimulus switched off at ``offset_s`` (:func:`population_coding`): the bump persists."""
+
+    kind: ClassVar[str] = "population"
+    offset_s: float = field(default=1.0, metadata=meta("s", 0.0, 1e5, "stimulus off at"))
+
+    def build(self, dims: int = 1, periodic: bool = True) -> Task:
+        return population_coding(
+            self._at(dims), self.duration_s, self.amplitude, offset_s=self.offset_s, periodic=periodic
+        )
+
+
+@dataclass(frozen=True)
+class TemplateTask(_StaticStimulus):
+    """A static stimulus in fresh input noise (:func:`template_matching`): the network cleans it."""
+
+    kind: ClassVar[str] = "template"
+    noise_sd: float = field(default=0.5, metadata=meta("U₀", 0.0, 100.0, "input noise s.d."))
+    seed: int = _seed()
+
+    def build(self, dims: int = 1, periodic: bool = True) -> Task:
+        return template_matching(
+            self._at(dims), self.duration_s, self.amplitude, self.noise_sd, self.seed, periodic=periodic
+        )
+
+
+@dataclass(frozen=True)
+class ArenaWalkTask(TaskConfig):
+    """A rat-like random walk in a square box (:func:`arena_walk`): velocity, and a torus stimulus."""
+
+    kind: ClassVar[str] = "arena_walk"
+    duration_s: float = _duration()
+    box_cm: float = field(default=150.0, metadata=meta("cm", 10.0, 1000.0, "arena side"))
+    mean_speed_cm_s: float = field(default=15.0, metadata=meta("cm/s", 1.0, 200.0, "mean running speed"))
+    period_cm: float = _period()
+    amplitude: float = _amplitude()
+    seed: int = _seed()
+
+    def build(self, dims: int = 1, periodic: bool = True) -> Task:
+        return arena_walk(
+            self.duration_s,
+            self.box_cm,
+            self.mean_speed_cm_s,
+            self.seed,
+            period_cm=self.period_cm,
+            amplitude=self.amplitude,
+        )
+
+
+@dataclass(frozen=True)
+class HeadDirectionTask(TaskConfig):
+    """A head-direction walk (:func:`head_direction`): angular velocity, cue and ring stimulus."""
+
+    kind: ClassVar[str] = "head_direction"
+    duration_s: float = _duration()
+    cue_amplitude: float = field(
+        default=0.0, metadata=meta("U₀", 0.0, 100.0, "HD ring: visual anchoring (0 = none)")
+    )
+    amplitude: float = _amplitude()
+    seed: int = _seed()
+
+    def build(self, dims: int = 1, periodic: bool = True) -> Task:
+        return head_direction(
+            self.duration_s, self.seed, cue_amplitude=self.cue_amplitude, amplitude=self.amplitude
+        )
+
+
+@dataclass(frozen=True)
+class RotationTask(TaskConfig):
+    """Turning at a constant angular velocity without a cue (:func:`rotation`)."""
+
+    kind: ClassVar[str] = "rotation"
+    duration_s: float = _duration()
+    omega_rad_s: float = field(default=2.0, metadata=meta("rad/s", -100.0, 100.0, "angular velocity"))
+
+    def build(self, dims: int = 1, periodic: bool = True) -> Task:
+        return rotation(self.omega_rad_s, self.duration_s)
+
+
+@dataclass(frozen=True)
+class ExternalTask(TaskConfig):
+    """A recorded trajectory from a file (:func:`load_trajectory`); ring networks follow its head
+    direction."""
+
+    kind: ClassVar[str] = "external"
+    trajectory: str = field(
+        default="", metadata={"label": "Trajectory file", "help": ".npz/.csv file with t, x, y [, hd]"}
+    )
+    period_cm: float = _period()
+    amplitude: float = _amplitude()
+
+    def build(self, dims: int = 1, periodic: bool = True) -> Task:
+        if not self.trajectory:
             raise ConfigError("an external task needs a trajectory file (.npz or .csv with t, x, y [, hd])")
-        task = load_trajectory(c.trajectory, period_cm=c.period_cm, amplitude=c.amplitude)
-        if dims == 1:
-            if task.hd_rad is None:
-                raise RecordingError(f"{c.trajectory}: a ring network needs the head direction (hd)")
-            task.stim_pos = wrap(task.hd_rad)
-        return task
-    raise ConfigError(f"unknown task {c.kind!r}; use one of {', '.join(TASKS)}")
+        task = load_trajectory(self.trajectory, period_cm=self.period_cm, amplitude=self.amplitude)
+        return on_ring(task) if dims == 1 else task
