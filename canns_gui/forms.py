@@ -1,17 +1,20 @@
 """Parameter forms generated from the core's frozen config dataclasses (one source for defaults, ranges,
-units and help text). Fields read ``metadata`` keys: ``min``, ``max``, ``unit``, ``help``, ``choices``.
+units and help text). Fields read ``metadata`` keys: ``min``, ``max``, ``unit``, ``help``, ``choices``,
+``label``, through :mod:`core.config`, which also checks what :meth:`ConfigForm.config` returns: the form
+accepts exactly the values that Python and the command line accept (spin boxes hold the declared range and
+keep the value they are given, combo boxes offer the declared choices).
 
 The form remembers which fields the user changed, so applying a preset never silently overwrites them.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import types
-import typing
+import math
+import re
 from typing import Any
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -24,16 +27,60 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core import config as config_layer
+from core.errors import ConfigError
 
-def _base_type(annotation: Any) -> tuple[type, bool]:
-    """(underlying type, optional?) of an annotation such as ``float | None``."""
-    origin = typing.get_origin(annotation)
-    if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        return _base_type(args[0])[0], True
-    if origin is tuple:
-        return tuple, False
-    return annotation, False
+INT_RANGE = (-(2**31), 2**31 - 1)  # what a QSpinBox holds
+FLOAT_DECIMALS = 12  # a QDoubleSpinBox rounds to this many decimals; shown in the shortest form
+PARTIAL_NUMBER = re.compile(r"[+-]?\d*\.?\d*(?:[eE][+-]?\d*)?")
+
+
+class FormError(ConfigError, ValueError):
+    """A form's values break a rule of its config (or a value is half typed)."""
+
+
+def _short(value: float) -> str:
+    """The shortest text that reads back as ``value`` ("0.05", "1e-06", "3")."""
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
+
+
+class _FloatBox(QDoubleSpinBox):
+    """A QDoubleSpinBox that keeps the value it is given (to 12 decimals, not 2 or 4) and shows it in its
+    shortest form, so that a bound such as 1e-06 is what the form holds and reads back."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setDecimals(FLOAT_DECIMALS)
+
+    def _number(self, text: str) -> str:
+        body = text.strip()
+        if self.prefix() and body.startswith(self.prefix()):
+            body = body[len(self.prefix()) :]
+        if self.suffix() and body.endswith(self.suffix().strip()):
+            body = body[: len(body) - len(self.suffix().strip())]
+        return body.strip()
+
+    def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt's name)
+        return _short(value)
+
+    def valueFromText(self, text: str) -> float:  # noqa: N802
+        try:
+            return float(self._number(text))
+        except ValueError:
+            return self.value()
+
+    def validate(self, text: str, pos: int) -> object:
+        body = self._number(text)
+        try:
+            value = float(body)
+        except ValueError:
+            partial = PARTIAL_NUMBER.fullmatch(body) is not None
+            return QValidator.Intermediate if partial else QValidator.Invalid, text, pos
+        if not math.isfinite(value):
+            return QValidator.Invalid, text, pos
+        inside = self.minimum() <= value <= self.maximum()
+        return QValidator.Acceptable if inside else QValidator.Intermediate, text, pos
 
 
 def _label(name: str, meta: Any) -> str:
@@ -51,8 +98,10 @@ class _Field(QWidget):
 
     changed = Signal()
 
-    def __init__(self, name: str, kind: type, optional: bool, meta: dict, default: Any) -> None:
+    def __init__(self, spec: config_layer.FieldSpec, default: Any) -> None:
         super().__init__()
+        self.spec = spec
+        name, kind, optional, meta = spec.name, spec.kind, spec.optional, dict(spec.meta)
         self.name, self.kind, self.optional = name, kind, optional
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -68,11 +117,11 @@ class _Field(QWidget):
             self.editor.toggled.connect(self._user_changed)
         elif kind is int:
             self.editor = QSpinBox()
-            self.editor.setRange(int(meta.get("min", -(10**9))), int(meta.get("max", 10**9)))
+            lo, hi = meta.get("min", -(10**9)), meta.get("max", 10**9)
+            self.editor.setRange(max(int(lo), INT_RANGE[0]), min(int(hi), INT_RANGE[1]))
             self.editor.valueChanged.connect(self._user_changed)
         elif kind is float:
-            self.editor = QDoubleSpinBox()
-            self.editor.setDecimals(4)
+            self.editor = _FloatBox()
             self.editor.setRange(float(meta.get("min", -1e9)), float(meta.get("max", 1e9)))
             self.editor.setSingleStep(_step(default))
             self.editor.valueChanged.connect(self._user_changed)
@@ -107,7 +156,9 @@ class _Field(QWidget):
                 self.editor.setCurrentText(str(value))
             elif isinstance(self.editor, QCheckBox):
                 self.editor.setChecked(bool(value))
-            elif isinstance(self.editor, QSpinBox | QDoubleSpinBox):
+            elif isinstance(self.editor, QSpinBox):  # clamped here: a QSpinBox cannot even take a larger int
+                self.editor.setValue(min(max(value, self.editor.minimum()), self.editor.maximum()))
+            elif isinstance(self.editor, QDoubleSpinBox):
                 self.editor.setValue(value)
             else:
                 self.editor.setText(", ".join(map(str, value)) if isinstance(value, tuple) else str(value))
@@ -115,6 +166,7 @@ class _Field(QWidget):
             self._setting = False
 
     def value(self) -> Any:
+        """The editor's value; FormError when its text is not one (a line edit being typed)."""
         if self.enabled_box is not None and not self.enabled_box.isChecked():
             return None
         if isinstance(self.editor, QComboBox):
@@ -124,10 +176,11 @@ class _Field(QWidget):
             return self.editor.isChecked()
         if isinstance(self.editor, QSpinBox | QDoubleSpinBox):
             return self.editor.value()
-        text = self.editor.text()
-        if self.kind is tuple:
-            return tuple(float(v) for v in text.replace(";", ",").split(",") if v.strip())
-        return text
+        spec = self.spec
+        try:
+            return config_layer.parse_text(self.editor.text(), spec.annotation, spec.meta, spec.name)
+        except ConfigError as exc:
+            raise FormError(str(exc)) from exc
 
 
 def _step(default: Any) -> float:
@@ -144,24 +197,22 @@ class ConfigForm(QWidget):
     def __init__(self, config: Any, title: str = "") -> None:
         super().__init__()
         self.config_type = type(config)
-        hints = typing.get_type_hints(self.config_type)
         layout = QFormLayout(self)
         layout.setRowWrapPolicy(QFormLayout.WrapLongRows)  # a long label gets its own line above its field
         if title:
             layout.addRow(QLabel(f"<b>{title}</b>"))
         self.fields: dict[str, _Field] = {}
-        for f in dataclasses.fields(self.config_type):
-            kind, optional = _base_type(hints[f.name])
-            if kind not in (int, float, bool, str, tuple):
+        for spec in config_layer.field_specs(self.config_type):
+            if spec.kind not in (int, float, bool, str, tuple):
                 continue  # nested configs get their own form
-            widget = _Field(f.name, kind, optional, dict(f.metadata), getattr(config, f.name))
+            widget = _Field(spec, getattr(config, spec.name))
             widget.changed.connect(self.changed)
-            label = QLabel(_label(f.name, f.metadata))
-            help_text = f.metadata.get("help", "") if "label" in f.metadata else ""
+            label = QLabel(_label(spec.name, spec.meta))
+            help_text = spec.meta.get("help", "") if "label" in spec.meta else ""
             widget.setToolTip(f"{help_text}\n{widget.toolTip()}".strip())
             label.setToolTip(widget.toolTip())
             layout.addRow(label, widget)
-            self.fields[f.name] = widget
+            self.fields[spec.name] = widget
         self.set_config(config, respect_user=False)
 
     def set_config(self, config: Any, respect_user: bool = True) -> list[str]:
@@ -178,6 +229,10 @@ class ConfigForm(QWidget):
         return kept
 
     def config(self) -> Any:
-        """A new config instance holding the form's values."""
+        """A new config instance holding the form's values (other fields at their defaults), checked by
+        :mod:`core.config`; FormError (a ConfigError and a ValueError) when they break a rule."""
         values = {name: widget.value() for name, widget in self.fields.items()}
-        return dataclasses.replace(self.config_type(), **values)
+        try:
+            return config_layer.with_values(self.config_type(), values)
+        except ConfigError as exc:
+            raise FormError(str(exc)) from exc

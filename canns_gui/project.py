@@ -3,7 +3,9 @@ their results are cached (folder and keys) and the Views page's state (tab, unit
 
 Reopening loads the recording again (checking its sha256), restores every form and reruns the recorded
 stages on a worker (read from the disk cache when there), so each page shows its result again. The file
-holds plain JSON only; files written before "cache" and "views" existed open as before.
+holds plain JSON only (parameters by :func:`core.config.to_dict`); files written before "cache" and "views"
+existed open as before, and parameters a file has that this version has not are ignored
+(:func:`core.config.from_dict`).
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from core import __version__
+from core.config import from_dict, to_dict
 from core.errors import ConfigError, RecordingError
 from core.pipeline import STAGES, AnalysisConfig
 
@@ -37,22 +40,6 @@ class Project:
     views: dict[str, Any] = field(default_factory=dict)
 
 
-def config_from_dict(cls: type, data: dict[str, Any]) -> Any:
-    """Rebuild a (nested) config dataclass from ``asdict`` output; unknown keys are ignored."""
-    kwargs = {}
-    for f in fields(cls):
-        if f.name not in data:
-            continue
-        value = data[f.name]
-        default = getattr(cls(), f.name)
-        if is_dataclass(default):
-            value = config_from_dict(type(default), value)
-        elif isinstance(default, tuple) and isinstance(value, list):
-            value = tuple(value)
-        kwargs[f.name] = value
-    return cls(**kwargs)
-
-
 def save_project(
     path: Path,
     source: str,
@@ -69,7 +56,7 @@ def save_project(
         "format": "canns-gui project",
         "version": __version__,
         "input": {"path": source, "sha256": sha256},
-        "parameters": asdict(config),
+        "parameters": to_dict(config),
         "stages_run": [s for s in STAGES if s in stages],
         "cache": {
             "folder": "" if cache_folder is None else str(cache_folder),
@@ -99,13 +86,8 @@ def read_project(path: Path) -> Project:
     if not isinstance(data, dict) or data.get("format") != "canns-gui project":
         raise RecordingError(f"{path.name}: not a canns-gui project file")
     try:
-        config = config_from_dict(AnalysisConfig, data.get("parameters", {}))
-        config.preprocess.validate()
-        config.point_cloud.validate()
-        config.persistence.validate()
-        config.significance.validate()
-        config.decoding.validate()
-    except (TypeError, ValueError, ConfigError) as exc:
+        config = from_dict(AnalysisConfig, data.get("parameters", {}))
+    except ConfigError as exc:
         raise RecordingError(f"{path.name}: the parameters in this project are invalid ({exc})") from exc
     source = data.get("input", {}).get("path", "")
     stages = [s for s in data.get("stages_run", []) if s in STAGES]

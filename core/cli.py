@@ -77,6 +77,17 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--out", type=Path, default=None, help="output folder (default: ./asa-<input name>)")
         p.add_argument("--quiet", action="store_true", help="no progress on stderr")
         p.add_argument(
+            "--set",
+            action="append",
+            default=[],
+            dest="set_values",
+            metavar="PATH=VALUE",
+            help="set one analysis parameter on top of the preset and the options above, e.g. "
+            "--set preprocess.dt_s=0.05 --set significance.alpha=0.01 (repeatable; PATH as in report.json's "
+            "parameters; 'none' turns an optional value off; lists comma separated). A value set here is "
+            "kept when the auto preset chooses the others per recording",
+        )
+        p.add_argument(
             "--views",
             default="all",
             help="views to export: all (those the data support) or a comma list of "
@@ -148,12 +159,20 @@ def simulate(args: argparse.Namespace) -> int:
 
 
 def config_from_args(args: argparse.Namespace) -> AnalysisConfig:
-    config = AnalysisConfig.from_preset(args.preset)
-    return replace(
-        config,
-        persistence=replace(config.persistence, maxdim=args.maxdim, backend=args.backend),
-        significance=replace(config.significance, n_shuffles=args.shuffles, seed=args.seed, n_jobs=args.jobs),
-    )
+    """The preset, the options (--maxdim, --shuffles, ...), then each ``--set PATH=VALUE``, pinned so that the
+    auto preset keeps it; ConfigError (exit code 2) for an unknown path or a value out of its bounds."""
+    from core.config import parse_assignments, with_values
+
+    options = {
+        "persistence.maxdim": args.maxdim,
+        "persistence.backend": args.backend,
+        "significance.n_shuffles": args.shuffles,
+        "significance.seed": args.seed,
+        "significance.n_jobs": args.jobs,
+    }
+    config = with_values(AnalysisConfig.from_preset(args.preset), options)
+    values = parse_assignments(AnalysisConfig, getattr(args, "set_values", []))
+    return replace(config, pinned=tuple(values.items())) if values else config
 
 
 def execute(args: argparse.Namespace) -> int:

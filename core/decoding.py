@@ -28,6 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import lsqr
 
+from core.config import Config
 from core.errors import ConfigError
 from core.homology import Persistence
 from core.pointcloud import PointCloud
@@ -38,7 +39,7 @@ TWO_PI = 2.0 * np.pi
 
 
 @dataclass(frozen=True)
-class DecodeConfig:
+class DecodeConfig(Config):
     """epsilon_fraction: where inside each bar the Rips graph is taken (0 = birth, 1 = death).
     n_circles: how many H1 classes to decode (None: the significant ones, at most 2). align_torus: lattice
     reduction of two circles."""
@@ -48,12 +49,6 @@ class DecodeConfig:
     )
     n_circles: int | None = field(default=None, metadata={"min": 1, "max": 2, "help": "classes to decode"})
     align_torus: bool = field(default=True, metadata={"help": "decorrelate the two circles (torus)"})
-
-    def validate(self) -> None:
-        if not 0 < self.epsilon_fraction < 1:
-            raise ConfigError(f"epsilon_fraction must be in (0, 1), got {self.epsilon_fraction}")
-        if self.n_circles is not None and self.n_circles not in (1, 2):
-            raise ConfigError(f"n_circles must be 1 or 2, got {self.n_circles}")
 
 
 @dataclass

@@ -13,7 +13,6 @@ missing; ±inf as ``inf`` / ``-inf``; floats with the shortest text that reads b
 from __future__ import annotations
 
 import csv
-import dataclasses
 import json
 import math
 from collections.abc import Iterable, Mapping
@@ -24,6 +23,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from core.config import to_json
 from core.report import software_versions
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
@@ -36,24 +36,9 @@ def with_suffix(stem: Path, suffix: str) -> Path:
 
 
 def json_safe(value: Any) -> Any:
-    """``value`` made JSON-serialisable: dataclasses → dicts, numpy → Python, NaN/inf → None, paths → str."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return json_safe(dataclasses.asdict(value))
-    if isinstance(value, Mapping):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, np.ndarray):
-        return json_safe(value.tolist())
-    if isinstance(value, list | tuple | set | frozenset):
-        return [json_safe(v) for v in value]
-    if isinstance(value, np.generic):
-        return json_safe(value.item())
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Path):
-        return str(value)
-    if value is None or isinstance(value, str | int | bool):
-        return value
-    return str(value)
+    """``value`` made JSON-serialisable by the one config serialiser (:func:`core.config.to_json`): configs
+    and other dataclasses → dicts, numpy → Python, NaN/inf → None, paths → str."""
+    return to_json(value)
 
 
 def provenance(

@@ -20,13 +20,14 @@ from typing import Protocol
 
 import numpy as np
 
+from core.config import Config
 from core.errors import ConfigError
 from core.interruptible import WORKER
 from core.progress import CancelCheck, ProgressCallback, Reporter
 
 
 @dataclass(frozen=True)
-class PersistenceConfig:
+class PersistenceConfig(Config):
     """Parameters of persistent homology.
 
     maxdim: highest homology dimension (1 or 2). coeff: prime p of the Z/p coefficients (Gardner: 47).
@@ -44,16 +45,12 @@ class PersistenceConfig:
     n_landmarks_h2: int = field(default=300, metadata={"min": 20, "max": 2000, "help": "landmarks for H2"})
     threshold_quantiles: tuple[float, ...] = field(
         default=(0.2, 0.35, 0.6, 1.0),
-        metadata={"help": "truncation schedule (quantiles of finite distances)"},
+        metadata={"min": 0.01, "max": 1.0, "help": "truncation schedule (quantiles of finite distances)"},
     )
 
-    def validate(self) -> None:
-        if self.maxdim not in (0, 1, 2):
-            raise ConfigError(f"maxdim must be 1 or 2, got {self.maxdim}")
-        if self.coeff < 2 or any(self.coeff % p == 0 for p in range(2, int(self.coeff**0.5) + 1)):
+    def check(self) -> None:
+        if any(self.coeff % p == 0 for p in range(2, int(self.coeff**0.5) + 1)):
             raise ConfigError(f"coeff must be a prime number, got {self.coeff}")
-        if self.backend not in ("auto", "ripser", "canns-lib", "ripser++"):
-            raise ConfigError(f"unknown backend {self.backend!r}; use auto, ripser, canns-lib or ripser++")
 
 
 @dataclass

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from core import __version__, presets
+from core import config as config_layer
 from core.behaviour import behaviour_checks
 from core.cache import DEFAULT_MAX_BYTES, DiskCache, StageCache, config_hash, recording_fingerprint
 from core.decoding import DecodeConfig, Decoding, cloud_phases, decode
@@ -43,8 +44,13 @@ PRESETS = ("grid", "hd", "auto")
 
 
 @dataclass(frozen=True)
-class AnalysisConfig:
-    """Every parameter of one analysis, grouped by stage."""
+class AnalysisConfig(config_layer.Config):
+    """Every parameter of one analysis, grouped by stage.
+
+    pinned: (dotted path, value) pairs the user set by hand (``canns-asa --set``). Every copy of the config
+    keeps them, so resolving the ``auto`` preset (:func:`resolve_preset`) never overwrites a value the user
+    chose, as the GUI's forms keep the fields the user edited when a preset is applied.
+    """
 
     preset: str = "grid"
     preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
@@ -52,6 +58,21 @@ class AnalysisConfig:
     persistence: PersistenceConfig = field(default_factory=PersistenceConfig)
     significance: SignificanceConfig = field(default_factory=SignificanceConfig)
     decoding: DecodeConfig = field(default_factory=DecodeConfig)
+    pinned: tuple[tuple[str, object], ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "pinned", config_layer.pins(type(self), self.pinned))
+        for name, value in config_layer.pinned_fields(self, self.pinned).items():
+            object.__setattr__(self, name, value)
+        super().__post_init__()
+
+    def check(self) -> None:
+        for path, _ in self.pinned:
+            if "." not in path:
+                raise ConfigError(
+                    f"{path} cannot be pinned: only stage parameters such as preprocess.dt_s can "
+                    "(the preset is chosen with --preset)"
+                )
 
     @classmethod
     def from_preset(cls, name: str) -> AnalysisConfig:
@@ -71,7 +92,7 @@ class AnalysisConfig:
         raise ConfigError(f"unknown preset {name!r}; use one of {', '.join(PRESETS)}")
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return config_layer.to_dict(self)
 
 
 def resolve_preset(config: AnalysisConfig, recording: Recording) -> AnalysisConfig:

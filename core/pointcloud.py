@@ -16,17 +16,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.errors import ConfigError, RecordingError
+from core.config import Config
+from core.errors import RecordingError
 from core.fuzzy import NeighbourGraph, fuzzy_simplicial_set, knn_graph
 from core.preprocess import RateMatrix
 from core.progress import CancelCheck, ProgressCallback, Reporter
 
 
 @dataclass(frozen=True)
-class PointCloudConfig:
+class PointCloudConfig(Config):
     """Parameters of the point cloud (defaults: Gardner et al. 2022)."""
 
-    time_step: int = field(default=5, metadata={"min": 1, "max": 100, "help": "keep every n-th bin"})
+    time_step: int = field(default=5, metadata={"min": 1, "max": 100_000, "help": "keep every n-th bin"})
     n_active_bins: int = field(
         default=15000, metadata={"min": 100, "max": 200000, "help": "bins with the highest total activity"}
     )
@@ -44,15 +45,6 @@ class PointCloudConfig:
         default=800, metadata={"min": 5, "max": 5000, "help": "neighbours of the −log membership metric"}
     )
     metric: str = field(default="cosine", metadata={"choices": ["cosine", "euclidean"], "help": "metric"})
-
-    def validate(self) -> None:
-        if self.metric not in ("cosine", "euclidean"):
-            raise ConfigError(f"metric must be 'cosine' or 'euclidean', got {self.metric!r}")
-        for name in ("time_step", "n_active_bins", "n_pca", "n_neighbors_downsample", "n_points"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be ≥ 1, got {getattr(self, name)}")
-        if self.n_neighbors_metric < 2:
-            raise ConfigError(f"n_neighbors_metric must be ≥ 2, got {self.n_neighbors_metric}")
 
 
 @dataclass

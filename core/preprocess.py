@@ -13,14 +13,15 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
+from core.config import Config
 from core.epochs import epoch_of_bins, find_epochs, segments
-from core.errors import ConfigError, RecordingError
+from core.errors import RecordingError
 from core.progress import CancelCheck, ProgressCallback, Reporter
 from core.recording import Recording
 
 
 @dataclass(frozen=True)
-class PreprocessConfig:
+class PreprocessConfig(Config):
     """Parameters of the rate matrix.
 
     dt_s: bin width (s). sigma_s: s.d. of the Gaussian smoothing kernel (s); 0 disables smoothing.
@@ -45,16 +46,6 @@ class PreprocessConfig:
         default=None,
         metadata={"unit": "s", "min": 0.001, "max": 3600.0, "help": "longest jump within an epoch"},
     )
-
-    def validate(self) -> None:
-        if not self.dt_s > 0:
-            raise ConfigError(f"dt_s must be > 0 s, got {self.dt_s}")
-        if self.sigma_s < 0 or self.speed_sigma_s < 0:
-            raise ConfigError("smoothing widths (sigma_s, speed_sigma_s) must be ≥ 0 s")
-        if self.speed_min_cm_s is not None and self.speed_min_cm_s < 0:
-            raise ConfigError(f"speed_min_cm_s must be ≥ 0 cm/s or None, got {self.speed_min_cm_s}")
-        if self.max_gap_s is not None and not self.max_gap_s > 0:
-            raise ConfigError(f"max_gap_s must be > 0 s or None, got {self.max_gap_s}")
 
 
 @dataclass

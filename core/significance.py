@@ -44,8 +44,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.sparse.csgraph import connected_components
 
+from core.config import Config
 from core.epochs import collapse_times, expand_times, find_epochs
-from core.errors import ConfigError
 from core.recording import Recording
 
 MIN_WINDOW = 5  # fewest noise bars below a gap that estimate the noise scale
@@ -55,7 +55,7 @@ HEAD_DIRECTION_FOLLOWED = 0.5  # |circular correlation| with head direction that
 
 
 @dataclass(frozen=True)
-class SignificanceConfig:
+class SignificanceConfig(Config):
     """n_shuffles: 0 = gap test (no shuffles). alpha: family-wise error rate of one dimension's bars.
     max_bars: positions tested per dimension (H2: 1). window: noise bars below a gap that estimate the
     noise scale. seed, min_shift_s (s), n_jobs: the shuffles. min_units_ring / min_units_torus: units (with
@@ -79,16 +79,6 @@ class SignificanceConfig:
     min_piece_fraction: float = field(
         default=0.05, metadata={"min": 0.001, "max": 0.5, "help": "smallest separate piece (fraction)"}
     )
-
-    def validate(self) -> None:
-        if self.n_shuffles < 0:
-            raise ConfigError("n_shuffles must be ≥ 0")
-        if not 0 < self.alpha < 1:
-            raise ConfigError(f"alpha must be in (0, 1), got {self.alpha}")
-        if self.max_bars < 2:
-            raise ConfigError(f"max_bars must be ≥ 2 (a torus has two circles), got {self.max_bars}")
-        if self.window < MIN_WINDOW:
-            raise ConfigError(f"window must be ≥ {MIN_WINDOW}, got {self.window}")
 
 
 @dataclass

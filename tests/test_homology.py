@@ -74,7 +74,7 @@ def test_unknown_or_missing_backends_are_named():
     if "ripser++" not in available_backends():
         with pytest.raises(ConfigError, match="not installed"):
             get_backend("ripser++")
-    with pytest.raises(ConfigError, match="unknown backend"):
+    with pytest.raises(ConfigError, match="backend must be one of"):
         PersistenceConfig(backend="gudhi").validate()
     with pytest.raises(ConfigError, match="prime"):
         PersistenceConfig(coeff=4).validate()

@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
 
 from canns_gui.forms import ConfigForm
 from canns_gui.pages.base import Page
-from canns_gui.project import config_from_dict
 from canns_gui.views import exporting
 from canns_gui.views.barcode_tab import BarcodeTab
 from canns_gui.views.cohomap_tab import CohoMapTab
@@ -37,6 +36,8 @@ from canns_gui.views.firing_tab import FiringTab
 from canns_gui.views.gridscore_tab import GridScoreTab
 from canns_gui.views.pathcompare_tab import PathCompareTab
 from canns_gui.views.ratemaps_tab import RateMapsTab
+from core.config import from_dict
+from core.errors import ConfigError
 from core.progress import Reporter
 
 TABS = (BarcodeTab, CohoMapTab, CohoSpaceTab, PathCompareTab, FiringTab, RateMapsTab, GridScoreTab)
@@ -267,8 +268,8 @@ class ViewsPage(Page):
             defaults = ViewSettings()
             for name, form in self.forms.items():
                 if isinstance(settings.get(name), dict):
-                    with contextlib.suppress(TypeError, ValueError):
-                        config = config_from_dict(type(getattr(defaults, name)), settings[name])
+                    with contextlib.suppress(ConfigError, TypeError, ValueError):
+                        config = from_dict(type(getattr(defaults, name)), settings[name])
                         form.set_config(config, respect_user=False)
         titles = [self.tabs.tabText(i) for i in range(self.tabs.count())]
         if state.get("tab") in titles:

@@ -14,8 +14,6 @@ radians, on the grid sheet in neurons, in the arena in cm.
 
 from __future__ import annotations
 
-import dataclasses
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from core import config as config_layer
 from core.errors import ConfigError
 from core.progress import CancelCheck, ProgressCallback, Reporter
 
@@ -46,23 +45,14 @@ def meta(unit: str | None = None, lo: float | None = None, hi: float | None = No
 
 
 def check_ranges(config: Any) -> None:
-    """ConfigError for any numeric field outside the [min, max] of its metadata."""
-    for f in dataclasses.fields(config):
-        value = getattr(config, f.name)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            continue
-        lo, hi = f.metadata.get("min"), f.metadata.get("max")
-        unit = f" {f.metadata['unit']}" if "unit" in f.metadata else ""
-        if not math.isfinite(value) or (lo is not None and value < lo) or (hi is not None and value > hi):
-            raise ConfigError(f"{f.name} must be in [{lo}, {hi}]{unit}, got {value}")
+    """ConfigError for the first field outside its metadata (type, [min, max], choices; :mod:`core.config`);
+    the model configs' ``validate()`` adds their cross-field rules."""
+    config_layer.validate_fields(config)
 
 
 def config_dict(config: Any) -> dict:
-    """JSON-safe dict of a config dataclass (provenance)."""
-    return {
-        k: (v if isinstance(v, bool | int | float | str) or v is None else str(v))
-        for k, v in dataclasses.asdict(config).items()
-    }
+    """JSON-safe dict of a config dataclass (provenance; :func:`core.config.to_dict`)."""
+    return config_layer.to_dict(config)
 
 
 # --------------------------------------------------------------------------- geometry

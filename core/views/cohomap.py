@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from scipy.ndimage import gaussian_filter
 
+from core.config import Config
 from core.decoding import Decoding, gauss_reduce
 from core.errors import ConfigError, RecordingError
 
@@ -31,7 +32,7 @@ MODES = ("phase", "cos", "sin")
 
 
 @dataclass(frozen=True)
-class CohoMapConfig:
+class CohoMapConfig(Config):
     """Parameters of the CohoMap.
 
     bin_size_cm: side of the square spatial bins (cm). smooth_sigma_cm: s.d. of the Gaussian smoothing of the
@@ -47,14 +48,6 @@ class CohoMapConfig:
     min_occupancy: int = field(
         default=1, metadata={"unit": "bins", "min": 1, "max": 1000, "help": "fewer visits than this: NaN"}
     )
-
-    def validate(self) -> None:
-        if not self.bin_size_cm > 0:
-            raise ConfigError(f"bin_size_cm must be > 0 cm, got {self.bin_size_cm}")
-        if self.smooth_sigma_cm < 0:
-            raise ConfigError(f"smooth_sigma_cm must be ≥ 0 cm, got {self.smooth_sigma_cm}")
-        if self.min_occupancy < 1:
-            raise ConfigError(f"min_occupancy must be ≥ 1, got {self.min_occupancy}")
 
 
 @dataclass

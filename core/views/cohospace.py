@@ -22,6 +22,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from scipy.ndimage import gaussian_filter
 
+from core.config import Config
 from core.decoding import Decoding
 from core.errors import ConfigError, RecordingError
 from core.preprocess import RateMatrix
@@ -30,7 +31,7 @@ TWO_PI = 2 * np.pi
 
 
 @dataclass(frozen=True)
-class CohoSpaceConfig:
+class CohoSpaceConfig(Config):
     """Parameters of the phase-space maps.
 
     n_phase_bins: bins per circle over [0, 2π). smooth_sigma_rad: s.d. of the periodic Gaussian smoothing
@@ -46,14 +47,6 @@ class CohoSpaceConfig:
     min_occupancy: int = field(
         default=1, metadata={"unit": "bins", "min": 1, "max": 1000, "help": "fewer visits than this: NaN"}
     )
-
-    def validate(self) -> None:
-        if self.n_phase_bins < 4:
-            raise ConfigError(f"n_phase_bins must be ≥ 4, got {self.n_phase_bins}")
-        if self.smooth_sigma_rad < 0:
-            raise ConfigError(f"smooth_sigma_rad must be ≥ 0 rad, got {self.smooth_sigma_rad}")
-        if self.min_occupancy < 1:
-            raise ConfigError(f"min_occupancy must be ≥ 1, got {self.min_occupancy}")
 
 
 @dataclass

@@ -13,6 +13,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from core.config import Config
 from core.decoding import Decoding
 from core.errors import ConfigError, RecordingError
 from core.preprocess import RateMatrix
@@ -23,7 +24,7 @@ SORTS = ("phase", "torus", "none")
 
 
 @dataclass(frozen=True)
-class FiringConfig:
+class FiringConfig(Config):
     """Window, unit order and scaling of the heatmap.
 
     t0_s: window start (s; None = first bin). duration_s: window length (s). sort: "phase" orders units by
@@ -33,8 +34,7 @@ class FiringConfig:
     """
 
     t0_s: float | None = field(
-        default=None,
-        metadata={"unit": "s", "min": 0.0, "max": 1e7, "help": "window start (empty: first bin)"},
+        default=None, metadata={"unit": "s", "help": "window start (empty: first bin)"}
     )
     duration_s: float = field(
         default=30.0, metadata={"unit": "s", "min": 0.01, "max": 1e7, "help": "window length"}
@@ -42,14 +42,6 @@ class FiringConfig:
     sort: str = field(default="phase", metadata={"choices": list(SORTS), "help": "unit order"})
     sort_circle: int = field(default=1, metadata={"min": 1, "max": 3, "help": "circle to sort by (1-based)"})
     zscore: bool = field(default=False, metadata={"help": "z-score each unit over the recording"})
-
-    def validate(self) -> None:
-        if not self.duration_s > 0:
-            raise ConfigError(f"duration_s must be > 0 s, got {self.duration_s}")
-        if self.sort not in SORTS:
-            raise ConfigError(f"sort must be one of {SORTS}, got {self.sort!r}")
-        if self.sort_circle < 1:
-            raise ConfigError(f"sort_circle is 1-based, got {self.sort_circle}")
 
 
 @dataclass

@@ -24,6 +24,7 @@ from matplotlib.patches import Circle
 from scipy import fft, sparse
 from scipy.ndimage import gaussian_filter, maximum_filter
 
+from core.config import Config
 from core.errors import ConfigError
 from core.preprocess import RateMatrix
 from core.progress import CancelCheck, ProgressCallback, Reporter
@@ -44,7 +45,7 @@ MIN_RING_PIXELS = 20
 
 
 @dataclass(frozen=True)
-class GridScoreConfig:
+class GridScoreConfig(Config):
     """Parameters of the grid scores.
 
     n_shuffles: time-shift shuffles per unit (0: no threshold, no unit is called a grid cell).
@@ -108,22 +109,6 @@ class GridScoreConfig:
     n_threads: int = field(
         default=0, metadata={"min": 0, "max": 256, "help": "threads for the shuffles (0 = cores, up to 8)"}
     )
-
-    def validate(self) -> None:
-        if self.n_shuffles < 0:
-            raise ConfigError(f"n_shuffles must be ≥ 0, got {self.n_shuffles}")
-        if self.min_shift_s < 0:
-            raise ConfigError(f"min_shift_s must be ≥ 0 s, got {self.min_shift_s}")
-        if not 0 < self.percentile <= 100:
-            raise ConfigError(f"percentile must be in (0, 100], got {self.percentile}")
-        if not 0 < self.max_radius_fraction <= 1:
-            raise ConfigError(f"max_radius_fraction must be in (0, 1], got {self.max_radius_fraction}")
-        if self.min_overlap_bins < 1 or self.batch_size < 1:
-            raise ConfigError("min_overlap_bins and batch_size must be ≥ 1")
-        if self.n_threads < 0:
-            raise ConfigError(f"n_threads must be ≥ 0 (0 = one per core), got {self.n_threads}")
-        if self.module_min_ratio <= 1 or self.module_min_cells < 1 or self.module_spacing_noise <= 0:
-            raise ConfigError("module_min_ratio must be > 1, module_min_cells ≥ 1, module_spacing_noise > 0")
 
 
 @dataclass

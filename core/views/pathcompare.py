@@ -21,6 +21,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
+from core.config import Config
 from core.decoding import Decoding
 from core.errors import ConfigError, RecordingError
 
@@ -28,7 +29,7 @@ TWO_PI = 2 * np.pi
 
 
 @dataclass(frozen=True)
-class PathCompareConfig:
+class PathCompareConfig(Config):
     """Time window and line breaks.
 
     t0_s: window start (s, on the recording's clock); None = first time bin. duration_s: window length (s).
@@ -36,8 +37,7 @@ class PathCompareConfig:
     """
 
     t0_s: float | None = field(
-        default=None,
-        metadata={"unit": "s", "min": 0.0, "max": 1e7, "help": "window start (empty: first bin)"},
+        default=None, metadata={"unit": "s", "help": "window start (empty: first bin)"}
     )
     duration_s: float = field(
         default=30.0, metadata={"unit": "s", "min": 0.01, "max": 1e7, "help": "window length"}
@@ -45,12 +45,6 @@ class PathCompareConfig:
     max_gap_s: float = field(
         default=0.5, metadata={"unit": "s", "min": 0.0, "max": 60.0, "help": "break lines at longer gaps"}
     )
-
-    def validate(self) -> None:
-        if not self.duration_s > 0:
-            raise ConfigError(f"duration_s must be > 0 s, got {self.duration_s}")
-        if self.max_gap_s < 0:
-            raise ConfigError(f"max_gap_s must be ≥ 0 s, got {self.max_gap_s}")
 
 
 @dataclass

@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from scipy import sparse
 from scipy.ndimage import gaussian_filter
 
+from core.config import Config
 from core.errors import ConfigError, RecordingError
 from core.preprocess import RateMatrix
 from core.progress import CancelCheck, ProgressCallback, Reporter
@@ -32,7 +33,7 @@ AUTO_SIGMA_BINS = 1.2
 
 
 @dataclass(frozen=True)
-class RateMapConfig:
+class RateMapConfig(Config):
     """Parameters of the rate maps.
 
     bin_size_cm: side of the square spatial bins (cm); None (auto) = the arena side / 40 (the larger extent
@@ -48,7 +49,7 @@ class RateMapConfig:
         metadata={
             "unit": "cm",
             "min": 0.1,
-            "max": 50.0,
+            "max": 200.0,
             "help": "side of the square spatial bins (off = arena/40)",
         },
     )
@@ -57,7 +58,7 @@ class RateMapConfig:
         metadata={
             "unit": "cm",
             "min": 0.0,
-            "max": 50.0,
+            "max": 250.0,
             "help": "Gaussian smoothing s.d. (0 = none, off = 1.2 bins)",
         },
     )
@@ -70,16 +71,6 @@ class RateMapConfig:
             "help": "bins whose smoothed occupancy is lower are left empty (NaN)",
         },
     )
-
-    def validate(self) -> None:
-        if self.bin_size_cm is not None and not self.bin_size_cm > 0:
-            raise ConfigError(f"bin_size_cm must be > 0 cm (or None = auto), got {self.bin_size_cm}")
-        if self.smoothing_sigma_cm is not None and self.smoothing_sigma_cm < 0:
-            raise ConfigError(
-                f"smoothing_sigma_cm must be ≥ 0 cm (or None = auto), got {self.smoothing_sigma_cm}"
-            )
-        if self.min_occupancy_s < 0:
-            raise ConfigError(f"min_occupancy_s must be ≥ 0 s, got {self.min_occupancy_s}")
 
     @property
     def resolved(self) -> bool:

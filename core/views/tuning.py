@@ -17,14 +17,15 @@ from matplotlib.ticker import MaxNLocator
 from scipy import sparse
 from scipy.ndimage import gaussian_filter1d
 
-from core.errors import ConfigError, RecordingError
+from core.config import Config
+from core.errors import RecordingError
 from core.preprocess import RateMatrix
 from core.progress import CancelCheck, ProgressCallback, Reporter
 from core.views.ratemaps import MAX_UNITS_IN_FIGURE, unit_index
 
 
 @dataclass(frozen=True)
-class TuningConfig:
+class TuningConfig(Config):
     """Parameters of the tuning curves.
 
     n_bins: angular bins over 360°. smoothing_sigma_deg: s.d. of the circular Gaussian (deg); 0 disables it.
@@ -38,14 +39,6 @@ class TuningConfig:
     min_occupancy_s: float = field(
         default=0.0, metadata={"unit": "s", "min": 0.0, "max": 60.0, "help": "bins visited less are NaN"}
     )
-
-    def validate(self) -> None:
-        if self.n_bins < 4:
-            raise ConfigError(f"n_bins must be ≥ 4, got {self.n_bins}")
-        if self.smoothing_sigma_deg < 0:
-            raise ConfigError(f"smoothing_sigma_deg must be ≥ 0 deg, got {self.smoothing_sigma_deg}")
-        if self.min_occupancy_s < 0:
-            raise ConfigError(f"min_occupancy_s must be ≥ 0 s, got {self.min_occupancy_s}")
 
 
 @dataclass
