@@ -11,6 +11,7 @@ from core.io import load_recording, save_recording_npz
 from core.pipeline import AnalysisConfig, run_analysis
 from core.simulation import (
     CANN1D,
+    MODELS,
     CANN1DConfig,
     HDRing,
     HDRingConfig,
@@ -65,7 +66,7 @@ def test_simulate_recording_records_the_device_and_parameters():
 def test_closed_loop_hd_ring_recording_is_a_ring():
     rec, _, _ = simulate_recording("hd-ring", duration_s=300.0, n_units=20, seed=1)
     result = run_analysis(rec, AnalysisConfig.from_preset("hd"))
-    assert result.verdict == "ring"
+    assert result.verdict == MODELS["hd-ring"].expected_verdict() == "ring"
     assert result.significant == {"h1": 1}
 
 
@@ -74,7 +75,7 @@ def test_closed_loop_grid_torus_recording_is_a_torus():
     rec, sim, _ = simulate_recording("grid-torus", duration_s=300.0, n_units=100, seed=2)
     assert sim.extra["n_bumps"] >= 4
     result = run_analysis(rec, AnalysisConfig.from_preset("grid"))
-    assert result.verdict == "torus"
+    assert result.verdict == MODELS["grid-torus"].expected_verdict() == "torus"
     assert result.significant["h1"] == 2
 
 
@@ -118,6 +119,18 @@ def test_cli_simulate_with_an_external_trajectory(tmp_path):
     rec = load_recording(tmp_path / "c.npz").recording
     assert rec.duration_s == pytest.approx(2.99, abs=0.02)
     np.testing.assert_allclose(rec.x[-1], 50 + 10 * rec.t[-1], atol=0.1)
+
+
+def test_cli_simulate_reads_a_csv_trajectory_and_reports_its_repairs(tmp_path):
+    rows = ["t,x,y,hd"] + [f"{k / 100},{50 + k / 10},40,{'' if k == 7 else k / 100}" for k in range(200)]
+    (tmp_path / "walk.csv").write_text("\n".join(rows) + "\n")
+    out = asa(
+        "simulate", "hd-ring", "--units", "4", "--trajectory", tmp_path / "walk.csv", "--out", tmp_path / "h"
+    )
+    assert out.returncode == 0, out.stderr
+    assert "warning: walk.csv: interpolated 1 of 200 head-direction samples" in out.stderr
+    rec = load_recording(tmp_path / "h.npz").recording
+    np.testing.assert_allclose(rec.hd[rec.t < 1.9], rec.t[rec.t < 1.9], atol=1e-6)
 
 
 @pytest.mark.parametrize(

@@ -220,9 +220,11 @@ class ModelSpec:
         self, duration_s: float | None = None, seed: int = 0, kind: str | None = None
     ) -> TaskConfig:
         """The config of task ``kind`` (default: this model's default task) of ``duration_s`` (default: the
-        spec's), seeded, full-strength stimulus."""
+        spec's), seeded, full-strength stimulus, with positions of this model's stimulus (x:y on a sheet)."""
+        kind = kind or self.tasks[0]
         duration_s = self.default_duration_s if duration_s is None else float(duration_s)
-        return task_config(kind or self.tasks[0], duration_s=duration_s, seed=seed)
+        sheet = TASKS[kind].config.sheet_defaults if self.stimulus_dims == 2 else {}
+        return task_config(kind, **sheet, duration_s=duration_s, seed=seed)
 
     def make_task(self, task: TaskConfig | Task, config: Any = None) -> Task:
         """The task this model runs: a config built for its stimulus (ring or sheet, periodic unless the
@@ -255,6 +257,9 @@ def _check_model(spec: ModelSpec) -> None:
         problems.append("it runs no task")
     if spec.manifold not in MANIFOLDS:
         problems.append(f"manifold {spec.manifold!r} is not one of {', '.join(MANIFOLDS)}")
+    declared = getattr(spec.model, "name", spec.name)  # the name its results carry (SimulationResult.model)
+    if declared != spec.name:
+        problems.append(f"its model class is named {declared!r}")
     if spec.coordinates not in COORDINATES:
         problems.append(f"coordinates {spec.coordinates!r} are not one of {', '.join(COORDINATES)}")
     if problems:

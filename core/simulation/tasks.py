@@ -402,9 +402,11 @@ class TaskConfig:
     """The base of every task kind's config (a frozen dataclass whose field metadata the GUI turns into a
     form). ``kind`` names the kind; ``build(dims, periodic)`` makes its task for a network with a ``dims``-D
     stimulus (1: ring, 2: sheet), periodic (ring, torus) or not (plane). Positions in rad ([-π, π)),
-    amplitudes in units of the free bump's peak U₀."""
+    amplitudes in units of the free bump's peak U₀. ``sheet_defaults``: defaults that differ for a 2-D
+    stimulus (positions as x:y pairs)."""
 
     kind: ClassVar[str] = ""
+    sheet_defaults: ClassVar[dict[str, Any]] = {}
 
     def build(self, dims: int = 1, periodic: bool = True) -> Task:
         raise NotImplementedError(f"{type(self).__name__} builds no task")
@@ -416,6 +418,7 @@ class TrackingTask(TaskConfig):
     ``segment_s`` per step between positions."""
 
     kind: ClassVar[str] = "tracking"
+    sheet_defaults: ClassVar[dict[str, Any]] = {"positions": "0:0, 1.5:1, -2:-1"}
     positions: str = field(
         default="0, 1.5, -2",
         metadata={"label": "Positions", "help": "rad, comma separated (x:y pairs on a sheet, e.g. 0:0, 1:2)"},
@@ -432,6 +435,8 @@ class TrackingTask(TaskConfig):
 @dataclass(frozen=True)
 class _StaticStimulus(TaskConfig):
     """What the tasks with a static stimulus share: their length, the stimulus position and amplitude."""
+
+    sheet_defaults: ClassVar[dict[str, Any]] = {"position": "0:0"}
 
     duration_s: float = _duration()
     position: str = _position()
