@@ -2,8 +2,9 @@
 
     canns-asa run INPUT [--preset grid|hd|auto] [--maxdim 1|2] [--shuffles N] [--seed S] [--out DIR]
                         [--backend auto|ripser|canns-lib|ripser++] [--device cpu|gpu]
+                        [--set STAGE.FIELD=VALUE …]
     canns-asa demo [--out DIR]
-    (both take --views all|none|cohomap,cohospace,pathcompare,fr,frm,gridscore)
+    (both take --views all|none|VIEW,VIEW,… with the views of core.views.registry)
     canns-asa simulate MODEL [--duration S] [--units N] [--seed S] [--device auto|cpu|gpu|gpu:N]
                        [--trajectory FILE] --out REC.npz
     (MODEL: cann1d, cann2d, hd-ring, grid-torus; writes an ASA .npz that ``run`` analyses and, beside it,
@@ -47,6 +48,8 @@ class StderrProgress:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from core.views.registry import VIEWS
+
     parser = argparse.ArgumentParser(
         prog="canns-asa", description="Attractor structure analysis of neural recordings"
     )
@@ -90,8 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--views",
             default="all",
-            help="views to export: all (those the data support) or a comma list of "
-            "cohomap,cohospace,pathcompare,fr,frm,gridscore; 'none' for the barcode only",
+            help="views to export: all (those the data support), a comma list of "
+            f"{','.join(VIEWS)}, or 'none' (the barcode is always written)",
         )
 
     run = sub.add_parser("run", help="analyse a recording (.npz, .mat, .nwb)")
@@ -184,6 +187,7 @@ def execute(args: argparse.Namespace) -> int:
 
     if args.views.strip() != "none":
         view_names(args.views)  # a typo fails now, not after the analysis
+    config = config_from_args(args)  # so does a parameter out of its bounds
     progress = StderrProgress(args.quiet)
     warnings: list[str] = []
     if args.command == "demo":
@@ -202,13 +206,12 @@ def execute(args: argparse.Namespace) -> int:
     for w in warnings:
         print(f"warning: {w}", file=sys.stderr)
     progress(0.0, f"recording: {recording.describe()}")
-    config = config_from_args(args)
     device = args.device
     reporter = Reporter(progress)
     result: AnalysisResult = run_analysis(
         recording, config, progress=reporter.sub(0.0, 0.8), gpu=device == "gpu"
     )
-    views = [] if args.views.strip() == "none" else parse_views(args.views, result)
+    views = parse_views(args.views, result)
     paths, view_metrics = export_views(recording, result, out, views, device, progress=reporter.sub(0.8, 1.0))
     paths += write_run_outputs(out, recording, result, warnings, view_metrics)
     print_verdict(result)

@@ -28,14 +28,13 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import lsqr
 
+from core.angles import TWO_PI
 from core.config import Config
 from core.errors import ConfigError
 from core.homology import Persistence
 from core.pointcloud import PointCloud
 from core.preprocess import RateMatrix
 from core.progress import CancelCheck, ProgressCallback, Reporter
-
-TWO_PI = 2.0 * np.pi
 
 
 @dataclass(frozen=True)
@@ -229,15 +228,12 @@ def cloud_phases(
     """Circular coordinates (rad) of the cloud's points for the ``n_circles`` longest H1 bars, aligned to the
     lattice for a torus. Returns (theta (n_points, n_circles), torus axis angle (deg) or None, metrics)."""
     report = report or Reporter()
-    h1 = persistence.diagrams[1]
-    lifetimes = np.minimum(h1[:, 1], persistence.threshold) - h1[:, 0]
-    bars = np.argsort(-lifetimes)[:n_circles]
+    bars = persistence.bars(1)
     n = cloud.distances.shape[0]
     fs, harmonics, edge_sets = [], [], []
-    for k, bar in enumerate(bars):
+    for k in range(min(n_circles, len(bars))):
         report(0.1 + 0.6 * k / n_circles, f"circular coordinate {k + 1}/{n_circles}")
-        birth, death = h1[bar]
-        death = min(death, persistence.threshold)
+        bar, birth, death = bars.index[k], bars.birth[k], bars.death[k]
         epsilon = birth + config.epsilon_fraction * (death - birth)
         edges = rips_edges(cloud.distances, epsilon)
         cedges, cvalues = integer_cocycle(persistence.cocycles_h1[bar], persistence.coeff)
@@ -247,7 +243,10 @@ def cloud_phases(
         edge_sets.append(edges)
     f = np.stack(fs, axis=1)  # (n_points, c)
     torus_angle = None
-    metrics: dict = {"epsilon_fraction": config.epsilon_fraction, "bars": [int(b) for b in bars]}
+    metrics: dict = {
+        "epsilon_fraction": config.epsilon_fraction,
+        "bars": [int(b) for b in bars.index[:n_circles]],
+    }
     if n_circles == 2 and config.align_torus:
         report(0.75, "aligning the torus")
         # express both harmonic cocycles on the common (smaller) edge set to compare them

@@ -13,6 +13,7 @@ missing; ±inf as ``inf`` / ``-inf``; floats with the shortest text that reads b
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import math
 from collections.abc import Iterable, Mapping
@@ -173,3 +174,24 @@ def export_view(
     record["files"] = [p.name for p in paths] + [json_path.name]
     json_path.write_text(json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8")
     return paths + [json_path]
+
+
+def arrays_of(result: object) -> dict[str, np.ndarray]:
+    """The numeric array and scalar fields of a result dataclass (for views without ``to_arrays``)."""
+    out = {}
+    for f in dataclasses.fields(result):
+        value = getattr(result, f.name)
+        if isinstance(value, np.ndarray) and value.dtype != object:
+            out[f.name] = value
+        elif isinstance(value, bool | int | float):
+            out[f.name] = np.asarray(value)
+        elif isinstance(value, list) and value and all(isinstance(v, int | float | str) for v in value):
+            out[f.name] = (
+                np.asarray([str(v) for v in value]) if isinstance(value[0], str) else np.asarray(value)
+            )
+    return out
+
+
+def safe_stem(text: object) -> str:
+    """``text`` reduced to letters, digits, '-' and '_' (a unit id in a file name)."""
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in str(text))

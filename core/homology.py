@@ -75,13 +75,47 @@ class Persistence:
         """Bars of dimension ``dim`` still alive at the end of the computed filtration."""
         return int(np.isinf(self.diagrams[dim][:, 1]).sum()) if dim < len(self.diagrams) else 0
 
+    def end(self, dim: int) -> float:
+        """The filtration value at which dimension ``dim`` was cut (``threshold_h2`` for H2)."""
+        return self.threshold_h2 if dim == 2 else self.threshold
+
+    def bars(self, dim: int) -> Bars:
+        """The bars of dimension ``dim``, longest first, with deaths clipped to the cut (the one place a
+        bar's lifetime is computed)."""
+        dgm = self.diagrams[dim] if dim < len(self.diagrams) else np.empty((0, 2))
+        end = self.end(dim)
+        death = np.minimum(dgm[:, 1], end)
+        life = death - dgm[:, 0]
+        order = np.argsort(-life, kind="stable")
+        return Bars(
+            dim=dim,
+            index=order,
+            birth=dgm[order, 0],
+            death=death[order],
+            lifetime=life[order],
+            alive=~(dgm[order, 1] <= end),
+        )
+
     def lifetimes(self, dim: int) -> np.ndarray:
-        """Bar lengths of dimension ``dim``, longest first (inf for bars that never die)."""
-        if dim >= len(self.diagrams):
-            return np.empty(0)
-        d = self.diagrams[dim]
-        end = self.threshold_h2 if dim == 2 else self.threshold
-        return np.sort(np.minimum(d[:, 1], end) - d[:, 0])[::-1]
+        """Bar lengths of dimension ``dim``, longest first, up to the cut."""
+        return self.bars(dim).lifetime
+
+
+@dataclass(frozen=True)
+class Bars:
+    """One dimension's bars, longest first. index: the row of each bar in ``diagrams[dim]``; birth, death:
+    filtration values (death clipped to the cut); lifetime = death − birth; alive: the bar had not died at
+    the cut (its lifetime is a lower bound)."""
+
+    dim: int
+    index: np.ndarray
+    birth: np.ndarray
+    death: np.ndarray
+    lifetime: np.ndarray
+    alive: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.index.size)
 
 
 class Backend(Protocol):

@@ -253,16 +253,14 @@ class StagedAnalysis:
             usable = rec.n_units
         else:
             usable = int(sum(len(s) >= sig.min_spikes_per_unit for s in rec.spike_times))
-        h1 = pers.diagrams[1] if len(pers.diagrams) > 1 else np.empty((0, 2))
-        longest = h1[np.argsort(h1[:, 0] - np.minimum(h1[:, 1], pers.threshold))]  # longest first
+        bars = pers.bars(1)
         finite = cloud.distances[np.isfinite(cloud.distances)]
         complete = pers.threshold >= (finite.max() if finite.size else 0.0)  # the full filtration was run
         # a counted bar alive at a cut is a lower bound (fine); one that never dies in the full graph is not
-        alive = bool(complete and np.isinf(longest[: max(n_loops, 1), 1]).any())
+        alive = bool(complete and bars.alive[: max(n_loops, 1)].any())
         if not n_loops or alive:
             return DataSupport(usable, rec.n_units, [], alive)
-        birth, death = longest[n_loops - 1]
-        middle = 0.5 * (birth + min(death, pers.threshold))
+        middle = 0.5 * (bars.birth[n_loops - 1] + bars.death[n_loops - 1])
         pieces = cloud_pieces(cloud.distances, middle, sig.min_piece_fraction)
         hd, maps = None, []
         rates = self.rates(config)

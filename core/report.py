@@ -1,4 +1,5 @@
-"""Writing one analysis to a folder: summary.json, persistence.npz and the barcode figures."""
+"""Writing one analysis to a folder: summary.json, persistence.npz and decoding.npz (the barcode and the
+other views are written by :mod:`core.views.registry`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from pathlib import Path
 import numpy as np
 
 from core import __version__
-from core.figures import barcode_figure, save_figure
 from core.pipeline import AnalysisResult
 from core.recording import Recording
 
@@ -118,7 +118,7 @@ def write_run_outputs(
     warnings: list[str],
     view_metrics: dict | None = None,
 ) -> list[Path]:
-    """Write summary.json, persistence.npz, decoding.npz (if decoded) and the barcode figures into ``out``."""
+    """Write summary.json, persistence.npz and decoding.npz (if decoded) into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     paths = []
     record = summary(recording, result, warnings)
@@ -145,7 +145,4 @@ def write_run_outputs(
         path = out / "decoding.npz"
         np.savez_compressed(path, **result.decoding.to_arrays())
         paths.append(path)
-    name = Path(recording.source).name if recording.source else "demo recording"
-    fig = barcode_figure(pers, result.significance, title=f"{name}: {result.verdict}")
-    paths += save_figure(fig, out / "barcode", ("png", "svg", "pdf"))
     return paths

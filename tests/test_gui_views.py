@@ -139,7 +139,7 @@ def test_choosing_a_unit_in_gridscore_selects_it_in_frm_and_cohospace(qtbot, win
     frm = show(qtbot, page, "FRM")
     assert frm.browser.combo.currentData() == k
     assert frm.info.text().startswith(f"unit {ids[k]};")
-    np.testing.assert_array_equal(frm.image.image, page.data.views["frm"].maps[k].astype(np.float32))
+    np.testing.assert_array_equal(frm.image.image, page.data.views["frm"].maps.maps[k].astype(np.float32))
     cohospace = show(qtbot, page, "CohoSpace")
     assert cohospace.browser.combo.currentData() == k
     assert cohospace.info.text().startswith(f"unit {ids[k]}:")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer
@@ -9,17 +11,30 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBox
 
 from canns_gui.forms import ConfigForm
 from canns_gui.pages.base import Page, parameter_column
-from canns_gui.views.common import colormap, ink
+from canns_gui.views.barcode_tab import draw_barcode
+from canns_gui.views.common import TWO_PI, colormap, ink
 from core.embedding import MAX_UMAP_POINTS, Embedding2D, embed_2d, umap_available
+from core.homology import Persistence
 from core.pipeline import PRESETS
+from core.pointcloud import PointCloud
 from core.progress import Reporter
-from core.significance import p_value_text
+from core.significance import Significance
 
 DIM_PENS = ((76, 114, 176), (221, 132, 82), (85, 168, 104))
 COLOUR_LEVELS = 64  # distinct colours of the point-cloud view
 CLOUD_VIEWS = ("PCA", "UMAP")
 UMAP_TASK = "UMAP view"
-TWO_PI = 2 * np.pi
+
+
+@dataclass(frozen=True)
+class TdaResult:
+    """What the TDA page computes and shows: the cloud, its persistence, their significance and the
+    cloud's PCA view."""
+
+    cloud: PointCloud
+    persistence: Persistence
+    significance: Significance
+    pca: Embedding2D
 
 
 class StagePage(Page):
@@ -226,13 +241,13 @@ class TdaPage(StagePage):
         window.runner.failed.connect(lambda name, *_: self._umap_ended(name, "failed"))
         window.runner.cancelled.connect(lambda name: self._umap_ended(name, "cancelled"))
 
-    def compute(self, analysis, config, report):
+    def compute(self, analysis, config, report) -> TdaResult:
         significance = analysis.significance(config, report)
         cloud = analysis.cloud(config)
-        return cloud, analysis.persistence(config), significance, embed_2d(cloud.points, "pca")
+        return TdaResult(cloud, analysis.persistence(config), significance, embed_2d(cloud.points, "pca"))
 
-    def show_result(self, value) -> None:
-        cloud, pers, sig, pca = value
+    def show_result(self, value: TdaResult) -> None:
+        cloud, pers, sig, pca = value.cloud, value.persistence, value.significance, value.pca
         self.verdict.setText(f"Verdict: {sig.verdict} — {sig.evidence}")
         if cloud is not self._cloud:
             self._cloud, self._embeddings = cloud, {"pca": pca}
@@ -364,31 +379,6 @@ class TdaPage(StagePage):
                 "but sizes and gaps mean little."
             )
         self.cloud_plot.getPlotItem().enableAutoRange()
-
-
-def draw_barcode(plot: pg.PlotWidget, pers, sig, max_bars: int = 40) -> None:
-    """Bars of H1 (and H2), longest first; significant bars thick, the rest thin (two items per dimension)."""
-    plot.clear()
-    row = 0
-    for dim in range(1, len(pers.diagrams)):
-        dgm = pers.diagrams[dim]
-        end = pers.threshold_h2 if dim == 2 else pers.threshold
-        life = np.minimum(dgm[:, 1], end) - dgm[:, 0]
-        order = np.argsort(-life)[:max_bars]
-        n_sig = sig.significant.get(f"h{dim}", 0) if sig else 0
-        rows = row - np.arange(order.size)
-        starts, stops = dgm[order, 0], np.minimum(dgm[order, 1], end)
-        for chosen, width in ((slice(0, n_sig), 4), (slice(n_sig, None), 1.5)):
-            xs = np.column_stack([starts[chosen], stops[chosen]]).ravel()
-            ys = np.repeat(rows[chosen], 2)
-            plot.plot(xs, ys, connect="pairs", pen=pg.mkPen(DIM_PENS[dim], width=width))
-        row -= order.size
-        p_text = p_value_text(sig, dim)
-        text = f"H{dim}: {n_sig} significant" + (f" ({p_text})" if p_text else "")
-        label = pg.TextItem(text, color=DIM_PENS[dim], anchor=(1, 0))
-        label.setPos(float(np.max(stops)) if stops.size else 1.0, row + 0.5)
-        plot.addItem(label)
-        row -= 3
 
 
 def wrapped_line(t: np.ndarray, phase: np.ndarray, max_points: int = 6000) -> tuple[np.ndarray, np.ndarray]:

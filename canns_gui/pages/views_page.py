@@ -8,7 +8,6 @@ exports its figure, data and provenance; File → Export all… writes the whole
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
@@ -27,28 +26,19 @@ from PySide6.QtWidgets import (
 from canns_gui.forms import ConfigForm
 from canns_gui.pages.base import Page
 from canns_gui.views import exporting
-from canns_gui.views.barcode_tab import BarcodeTab
-from canns_gui.views.cohomap_tab import CohoMapTab
-from canns_gui.views.cohospace_tab import CohoSpaceTab
 from canns_gui.views.common import UnitSelection
-from canns_gui.views.compute import ViewData, ViewSettings, compute_views, export_report_folder, gather_inputs
-from canns_gui.views.firing_tab import FiringTab
-from canns_gui.views.gridscore_tab import GridScoreTab
-from canns_gui.views.pathcompare_tab import PathCompareTab
-from canns_gui.views.ratemaps_tab import RateMapsTab
+from canns_gui.views.compute import compute_all, export_report_folder, gather_inputs
 from core.config import from_dict
 from core.errors import ConfigError
 from core.progress import Reporter
+from core.views.registry import SETTINGS, VIEWS, ViewData, ViewSettings, resolve
 
-TABS = (BarcodeTab, CohoMapTab, CohoSpaceTab, PathCompareTab, FiringTab, RateMapsTab, GridScoreTab)
 STAGES = ("preprocess", "significance", "decoding")
-SETTING_TITLES = {
-    "rate_maps": "Rate maps (FRM, GridScore)",
-    "grid_scores": "Grid scores",
-    "cohomap": "CohoMap",
-    "cohospace": "CohoSpace",
-    "tuning": "Head-direction tuning (FRM)",
-}
+
+
+def tab_classes() -> list[type]:
+    """The tab class of every registered view that has one, in registration order."""
+    return [resolve(spec.tab) for spec in VIEWS.values() if spec.tab]
 
 
 class ViewsPage(Page):
@@ -91,11 +81,10 @@ class ViewsPage(Page):
         self.forms: dict[str, ConfigForm] = {}
         holder = QWidget()
         column = QVBoxLayout(holder)
-        defaults = ViewSettings()
-        for f in dataclasses.fields(ViewSettings):
-            form = ConfigForm(getattr(defaults, f.name), SETTING_TITLES.get(f.name, f.name))
+        for name, config in ViewSettings().items():
+            form = ConfigForm(config, SETTINGS[name].title)
             form.changed.connect(self.update_banner)
-            self.forms[f.name] = form
+            self.forms[name] = form
             column.addWidget(form)
         column.addStretch(1)
         self.settings_panel = QScrollArea()
@@ -107,7 +96,7 @@ class ViewsPage(Page):
         row.addWidget(self.settings_panel)
 
         self.tabs = QTabWidget()
-        self.view_tabs = [cls(self) for cls in TABS]
+        self.view_tabs = [cls(self) for cls in tab_classes()]
         for tab in self.view_tabs:
             self.tabs.addTab(tab, tab.title)
         row.addWidget(self.tabs, 1)
@@ -127,10 +116,8 @@ class ViewsPage(Page):
     def settings(self) -> ViewSettings:
         values = {}
         for name, form in self.forms.items():
-            try:
+            with contextlib.suppress(TypeError, ValueError):
                 values[name] = form.config()
-            except (TypeError, ValueError):
-                values[name] = getattr(ViewSettings(), name)
         return ViewSettings(**values)
 
     def signature(self) -> tuple:
@@ -199,7 +186,7 @@ class ViewsPage(Page):
         self._pending_signature = signature
 
         def work(progress, cancel):
-            return compute_views(inputs, settings, Reporter(progress, cancel))
+            return compute_all(inputs, settings, Reporter(progress, cancel))
 
         def done(data: ViewData) -> None:
             if signature[0] != id(self.session.loaded):
@@ -236,7 +223,7 @@ class ViewsPage(Page):
         state: dict = {
             "tab": self.tabs.tabText(self.tabs.currentIndex()),
             "unit_index": int(self.selection.index),
-            "settings": dataclasses.asdict(self.settings()),
+            "settings": self.settings().to_dict(),
             "tabs": {},
         }
         ids = self.data.unit_ids if self.data is not None else []
@@ -265,11 +252,10 @@ class ViewsPage(Page):
             return
         settings = state.get("settings")
         if isinstance(settings, dict):
-            defaults = ViewSettings()
             for name, form in self.forms.items():
                 if isinstance(settings.get(name), dict):
                     with contextlib.suppress(ConfigError, TypeError, ValueError):
-                        config = from_dict(type(getattr(defaults, name)), settings[name])
+                        config = from_dict(SETTINGS[name].config_type, settings[name])
                         form.set_config(config, respect_user=False)
         titles = [self.tabs.tabText(i) for i in range(self.tabs.count())]
         if state.get("tab") in titles:
@@ -307,7 +293,7 @@ class ViewsPage(Page):
         rec = self.session.recording
         params = {
             "analysis": self.session.config.to_dict(),
-            "views": self.data.settings if self.data else None,
+            "views": self.data.settings.to_dict() if self.data else None,
         }
         return provenance(
             rec.source, rec.sha256, params, device="gpu" if self.session.gpu else "cpu", view=view
@@ -343,18 +329,21 @@ class ViewsPage(Page):
             self.export_all(Path(folder))
 
     def export_all(self, folder: Path) -> bool:
-        """Write the report folder (summary.json, barcode, decoding.npz and every supported view) on a worker,
-        with the view modules' default settings, as the CLI's ``--views all`` does."""
+        """Write the report folder (summary.json, decoding.npz and every view) on a worker: the views as
+        computed and shown, with the user's settings; computed first when none are shown or they are stale."""
         if self.session.result("significance") is None or self.session.recording is None:
             self._tell(
                 "Export all", "Export all needs at least the TDA results: run Preprocess and TDA first."
             )
             return False
         inputs = gather_inputs(self.session)
+        settings = self.settings()
+        fresh = self.data is not None and self.signature() == self.computed_signature
+        data = self.data if fresh else None
         folder = Path(folder)
 
         def work(progress, cancel):
-            return export_report_folder(inputs, folder, Reporter(progress, cancel))
+            return export_report_folder(inputs, data, settings, folder, Reporter(progress, cancel))
 
         def done(paths) -> None:
             self.log(f"report written to {folder}: {len(paths)} files")

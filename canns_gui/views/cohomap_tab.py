@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel
 
-from canns_gui.views import exporting
 from canns_gui.views.common import (
     PI_TICKS,
     TWO_PI,
@@ -160,4 +157,4 @@ class CohoMapTab(ViewTab):
         return f"x {x:.1f} cm, y {y:.1f} cm: " + ", ".join(parts) + f"  ({occ:.0f} time bins)"
 
     def export_job(self):
-        return partial(exporting.export_cohomap, self.data.views["cohomap"], MODES[self.mode.currentText()])
+        return self.export_with(mode=MODES[self.mode.currentText()])

@@ -3,13 +3,10 @@ unit's phase centre coloured by its concentration; click a centre to select that
 
 from __future__ import annotations
 
-from functools import partial
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout
 
-from canns_gui.views import exporting
 from canns_gui.views.common import (
     BLUE,
     ORANGE,
@@ -185,4 +182,4 @@ class CohoSpaceTab(ViewTab):
         )
 
     def export_job(self):
-        return partial(exporting.export_cohospace, self.view, self.browser.ordered_from_current(16))
+        return self.export_with(units=self.browser.ordered_from_current(16))

@@ -7,6 +7,7 @@ Drawing only: every number shown comes from a core view result computed on a wor
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-TWO_PI = 2 * np.pi
+from core.angles import TWO_PI
+
 PI_TICKS = [(0.0, "0"), (np.pi / 2, "π/2"), (np.pi, "π"), (1.5 * np.pi, "3π/2"), (TWO_PI, "2π")]
 BLUE, ORANGE, GREEN, RED, GREY = (
     (76, 114, 176),
@@ -35,8 +37,8 @@ BLUE, ORANGE, GREEN, RED, GREY = (
 )
 MODULE_COLOURS = (BLUE, ORANGE, GREEN, RED, (129, 114, 179), (147, 120, 96), (218, 139, 195))
 
-# An export job, picklable (``functools.partial`` of a function in ``canns_gui.views.exporting``), runs in the
-# export process: (folder, provenance record) → files written.
+# An export job, picklable (``functools.partial`` of ``core.views.registry.export_one``), runs in the export
+# process: (folder, provenance record) → files written.
 ExportJob = Callable[[Path, dict], list[Path]]
 
 
@@ -304,7 +306,13 @@ class ViewTab(QWidget):
 
     def export_job(self) -> ExportJob:
         """What Export… writes, captured now (selection, window) and run later on a worker."""
-        raise NotImplementedError
+        return self.export_with()
+
+    def export_with(self, **options) -> ExportJob:
+        """This view's registered export with the tab's ``options`` (selected units, window, mode)."""
+        from core.views.registry import VIEWS, export_one
+
+        return partial(export_one, VIEWS[self.key], self.data.views[self.key], self.data.sources, **options)
 
     def stop(self) -> None:
         """Stop anything animated (the page hides or the data goes)."""

@@ -3,13 +3,10 @@ start slider, window length, and the sort order."""
 
 from __future__ import annotations
 
-from functools import partial
-
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QLabel, QSlider, QSpinBox
 
-from canns_gui.views import exporting
 from canns_gui.views.common import (
     ViewTab,
     colormap,
@@ -188,4 +185,4 @@ class FiringTab(ViewTab):
             circle = min(self.circle.value(), fm.unit_phase.shape[1])
         sort = SORTS[self.sort.currentText()]
         config = FiringConfig(t0_s=t0, duration_s=self.duration.value(), sort=sort, sort_circle=circle)
-        return partial(exporting.export_fr, self.data.rate_matrix, self.data.decoding, config)
+        return self.export_with(window=config)

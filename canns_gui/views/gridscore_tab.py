@@ -4,14 +4,11 @@ Click a unit in the lower plots (or use the browser) and FRM and CohoSpace follo
 
 from __future__ import annotations
 
-from functools import partial
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QWidget
 
-from canns_gui.views import exporting
 from canns_gui.views.common import (
     BLUE,
     GREY,
@@ -291,4 +288,4 @@ class GridScoreTab(ViewTab):
         return self._describe_unit(int(np.nanargmin(d)))
 
     def export_job(self):
-        return partial(exporting.export_gridscore, self.scores, self.page.selection.index)
+        return self.export_with(unit_index=self.page.selection.index)

@@ -3,15 +3,13 @@ head direction over time) in a trailing window; a time slider, Play, window leng
 
 from __future__ import annotations
 
-from functools import partial
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QSlider
 
-from canns_gui.views import exporting
 from canns_gui.views.common import BLUE, GREEN, GREY, RED, TWO_PI, ViewTab, hover, ink, pi_ticks, plot_widget
+from core.views.pathcompare import PathCompareConfig
 
 STEP_S = 0.02  # slider resolution (s)
 TICK_MS = 40
@@ -244,4 +242,4 @@ class PathCompareTab(ViewTab):
     def export_job(self):
         t1 = self.current_time()
         t0 = max(t1 - self.window_s.value(), self.view.t0_s)
-        return partial(exporting.export_pathcompare, self.data.decoding, t0, t1)
+        return self.export_with(window=PathCompareConfig(t0_s=t0, duration_s=max(t1 - t0, 0.01)))

@@ -3,13 +3,10 @@ curve (deg, Hz). Follows the unit chosen in GridScore or CohoSpace."""
 
 from __future__ import annotations
 
-from functools import partial
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout
 
-from canns_gui.views import exporting
 from canns_gui.views.common import (
     BLUE,
     RED,
@@ -52,18 +49,20 @@ class RateMapsTab(ViewTab):
 
     @property
     def maps(self):
-        return self.data.views.get("frm")
+        frm = self.data.views.get("frm")
+        return frm.maps if frm is not None else None
 
     @property
     def tuning(self):
-        return self.data.views.get("tuning")
+        frm = self.data.views.get("frm")
+        return frm.tuning if frm is not None else None
 
     def set_data(self, data) -> None:
         super().set_data(data)
         if data is None or not self.has_content:
             return
         keys: dict = {}
-        maps, tuning = data.views.get("frm"), data.views.get("tuning")
+        maps, tuning = self.maps, self.tuning
         grid = data.views.get("gridscore")
         if maps is not None:
             keys["spatial information"] = (maps.spatial_information_bits_per_spike, ".2f", "bit/spk")
@@ -113,7 +112,7 @@ class RateMapsTab(ViewTab):
             if np.isfinite(pref):
                 self.preferred.setPos(float(np.rad2deg(pref)))
             title = f"Head-direction tuning of unit {uid}"
-            decoding = self.data.inputs.decoding
+            decoding = self.data.decoding
             agreement = (decoding.metrics.get("head_direction") if decoding is not None else None) or {}
             if agreement:
                 rho, error = agreement["circular_correlation"], agreement["median_error_deg"]
@@ -151,4 +150,4 @@ class RateMapsTab(ViewTab):
 
     def export_job(self):
         units = [self.data.unit_ids[i] for i in self.browser.ordered_from_current(16)]
-        return partial(exporting.export_frm, self.maps, self.tuning, units)
+        return self.export_with(units=units)

@@ -12,11 +12,11 @@ from typing import Any, NoReturn
 
 import numpy as np
 
+from core.angles import TWO_PI
 from core.errors import ConfigError, RecordingError
 from core.io.fields import REQUIRED, describe, missing_field_message, resolve_fields, suggest
 from core.recording import Recording
 
-TWO_PI = 2.0 * np.pi
 MAX_MISSING_FRACTION = 0.5  # more NaN than this in x/y or hd is refused
 METRES_SPAN = 5.0  # an arena narrower than this many units in x and y looks like metres
 DEGREES_THRESHOLD = TWO_PI + 0.1  # hd beyond this (in absolute value) looks like degrees

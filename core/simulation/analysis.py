@@ -16,7 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from core.errors import ConfigError
-from core.simulation.base import TWO_PI, SimulationResult, wrap
+from core.simulation.base import TWO_PI, SimulationResult, wrap_pi
 from core.simulation.registry import MODELS, ModelSpec, model_spec
 
 
@@ -43,7 +43,7 @@ def _periodic(result: SimulationResult) -> bool:
 
 
 def _difference(result: SimulationResult, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return wrap(a - b) if _periodic(result) else a - b
+    return wrap_pi(a - b) if _periodic(result) else a - b
 
 
 # --------------------------------------------------------------------------- tracking
@@ -156,7 +156,7 @@ def tuning_curves(result: SimulationResult, n_bins: int = 60) -> TuningCurves:
     stim = np.asarray(result.stimulus, dtype=np.float64)
     if stim.ndim == 1:
         edges = np.linspace(-np.pi, np.pi, n_bins + 1)
-        which = np.clip(np.digitize(wrap(stim), edges) - 1, 0, n_bins - 1)
+        which = np.clip(np.digitize(wrap_pi(stim), edges) - 1, 0, n_bins - 1)
         counts = np.bincount(which, minlength=n_bins)
         sums = np.stack(
             [np.bincount(which, weights=rates[:, j], minlength=n_bins) for j in range(rates.shape[1])]

@@ -22,10 +22,10 @@ from typing import Any
 import numpy as np
 
 from core import config as config_layer
+from core.angles import TWO_PI, wrap_pi
 from core.errors import ConfigError
 from core.progress import CancelCheck, ProgressCallback, Reporter
 
-TWO_PI = 2.0 * np.pi
 CHUNK_STEPS = 20_000  # model steps per compiled call (progress and cancel between calls)
 LIVE_CHUNK_STEPS = 2_000  # the same with a live view (``on_chunk``): it wants frequent frames
 
@@ -44,12 +44,6 @@ def meta(unit: str | None = None, lo: float | None = None, hi: float | None = No
     return out
 
 
-def check_ranges(config: Any) -> None:
-    """ConfigError for the first field outside its metadata (type, [min, max], choices; :mod:`core.config`);
-    the model configs' ``validate()`` adds their cross-field rules."""
-    config_layer.validate_fields(config)
-
-
 def config_dict(config: Any) -> dict:
     """JSON-safe dict of a config dataclass (provenance; :func:`core.config.to_dict`)."""
     return config_layer.to_dict(config)
@@ -63,14 +57,9 @@ def ring_positions(n: int) -> np.ndarray:
     return -np.pi + TWO_PI * np.arange(n) / n
 
 
-def wrap(angle: np.ndarray | float) -> np.ndarray:
-    """Angle(s) wrapped to [-π, π)."""
-    return np.mod(np.asarray(angle) + np.pi, TWO_PI) - np.pi
-
-
 def ring_offsets(n: int) -> np.ndarray:
     """Circular offsets (rad) of neuron j from neuron 0, j = 0..n-1, in [-π, π) (convolution order)."""
-    return wrap(TWO_PI * np.arange(n) / n)
+    return wrap_pi(TWO_PI * np.arange(n) / n)
 
 
 def circular_mean(weights: np.ndarray, angles: np.ndarray, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
@@ -269,7 +258,7 @@ def sample_inputs(t_task: np.ndarray, values: np.ndarray, t_query: np.ndarray, a
         out = np.interp(t_query, t_task, v)
     else:
         out = np.stack([np.interp(t_query, t_task, v[:, j]) for j in range(v.shape[1])], axis=1)
-    return wrap(out) if angular else out
+    return wrap_pi(out) if angular else out
 
 
 def step_times(duration_s: float, dt_ms: float, record_every_ms: float) -> tuple[np.ndarray, int, np.ndarray]:

@@ -25,24 +25,24 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.config import Config
 from core.errors import ConfigError
 from core.simulation.base import (
     Bump,
     SimulationResult,
-    check_ranges,
     circular_mean,
     meta,
     ring_offsets,
     ring_positions,
     run_compiled,
-    wrap,
+    wrap_pi,
 )
 from core.simulation.model import Model, RunOptions
 from core.simulation.tasks import Task
 
 
 @dataclass(frozen=True)
-class CANN1DConfig:
+class CANN1DConfig(Config):
     """Parameters of the ring network (see the module doc for the equations)."""
 
     n: int = field(default=512, metadata=meta(None, 8, 65536, "neurons on the ring"))
@@ -56,8 +56,7 @@ class CANN1DConfig:
     m: float = field(default=0.0, metadata=meta(None, 0.0, 10.0, "adaptation strength (0 = plain CANN)"))
     tau_v_ms: float = field(default=100.0, metadata=meta("ms", 0.1, 1e5, "adaptation time constant τ_v"))
 
-    def validate(self) -> None:
-        check_ranges(self)
+    def check(self) -> None:
         if self.dt_ms > self.tau_ms / 5:
             raise ConfigError(
                 f"dt_ms ({self.dt_ms}) must be ≤ τ/5 ({self.tau_ms / 5} ms) for a stable Euler step"
@@ -243,7 +242,7 @@ class RingNetwork(Model):
         peak = free_bump_peak(self.rho, c.j0 / (1 + c.m), self.k, c.a_rad)
         if not np.isfinite(peak):
             peak = self.u0
-        d = wrap(self.x - position)
+        d = wrap_pi(self.x - position)
         return peak * np.exp(-d * d / (4 * c.a_rad**2))
 
     def initial_state(self, position: float = 0.0, v_shift_rad: float = 0.0) -> dict[str, np.ndarray]:

@@ -20,17 +20,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.config import Config
 from core.errors import ConfigError
 from core.simulation.base import (
     Bump,
     SimulationResult,
-    check_ranges,
     circular_mean,
     meta,
     ring_offsets,
     ring_positions,
     run_compiled,
-    wrap,
+    wrap_pi,
 )
 from core.simulation.model import Model, RunOptions
 from core.simulation.models_cann1d import cann_params, device_name, free_bump_peak, mode_basis, ring_modes
@@ -40,7 +40,7 @@ BOUNDARIES = ("torus", "plane")
 
 
 @dataclass(frozen=True)
-class CANN2DConfig:
+class CANN2DConfig(Config):
     """Parameters of the 2-D network (see the module doc for the equations)."""
 
     n: int = field(default=100, metadata=meta(None, 8, 1024, "neurons per side L (L × L in all)"))
@@ -55,10 +55,7 @@ class CANN2DConfig:
     m: float = field(default=0.0, metadata=meta(None, 0.0, 10.0, "adaptation strength (0 = plain CANN)"))
     tau_v_ms: float = field(default=100.0, metadata=meta("ms", 0.1, 1e5, "adaptation time constant τ_v"))
 
-    def validate(self) -> None:
-        check_ranges(self)
-        if self.boundary not in BOUNDARIES:
-            raise ConfigError(f"boundary must be one of {BOUNDARIES}, got {self.boundary!r}")
+    def check(self) -> None:
         if self.dt_ms > self.tau_ms / 5:
             raise ConfigError(
                 f"dt_ms ({self.dt_ms}) must be ≤ τ/5 ({self.tau_ms / 5} ms) for a stable Euler step"
@@ -209,7 +206,7 @@ class CANN2D(Model):
         dx = self.xs - position[0]
         dy = self.xs - position[1]
         if self.periodic:
-            dx, dy = wrap(dx), wrap(dy)
+            dx, dy = wrap_pi(dx), wrap_pi(dy)
         return peak * np.exp(-(dy[:, None] ** 2 + dx[None, :] ** 2) / (4 * c.a_rad**2))
 
     def initial_state(self, position=(0.0, 0.0), v_shift_rad=(0.0, 0.0)) -> dict[str, np.ndarray]:

@@ -38,8 +38,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.config import Config
 from core.errors import ConfigError
-from core.simulation.base import Bump, SimulationResult, check_ranges, meta, run_compiled
+from core.simulation.base import Bump, SimulationResult, meta, run_compiled
 from core.simulation.model import Model, RunOptions
 from core.simulation.models_cann1d import device_name
 from core.simulation.tasks import Task, constant_velocity
@@ -48,7 +49,7 @@ DIRECTIONS = np.array([[0.0, 1.0], [0.0, -1.0], [1.0, 0.0], [-1.0, 0.0]])  # N, 
 
 
 @dataclass(frozen=True)
-class GridConfig:
+class GridConfig(Config):
     """Parameters of the grid-cell sheet (see the module doc for the equations and sources)."""
 
     n: int = field(default=40, metadata=meta(None, 8, 512, "neurons per side (even; n × n in all)"))
@@ -76,8 +77,7 @@ class GridConfig:
         beta = self.beta
         return float(np.pi * (self.a / (self.gamma_ratio * beta) - 1.0 / beta))
 
-    def validate(self) -> None:
-        check_ranges(self)
+    def check(self) -> None:
         if self.n % 2:
             raise ConfigError(f"n must be even (2 × 2 tiles of direction populations), got {self.n}")
         if self.dt_ms / self.tau_ms * (1.0 - self.uniform_mode) >= 1.8:

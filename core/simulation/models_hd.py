@@ -24,14 +24,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.config import Config
 from core.errors import ConfigError
 from core.simulation.base import (
     SimulationResult,
-    check_ranges,
     meta,
     run_compiled,
     step_times,
-    wrap,
+    wrap_pi,
 )
 from core.simulation.model import RunOptions
 from core.simulation.models_cann1d import RingNetwork, ring_readout, ring_step
@@ -41,7 +41,7 @@ _GAINS: dict = {}  # config → measured turning speed / ω
 
 
 @dataclass(frozen=True)
-class HDRingConfig:
+class HDRingConfig(Config):
     """Parameters of the head-direction ring (the CANN1D ones, without adaptation, plus ω_max)."""
 
     n: int = field(default=100, metadata=meta(None, 8, 65536, "head-direction neurons on the ring"))
@@ -62,8 +62,7 @@ class HDRingConfig:
     m = 0.0  # no adaptation (RingNetwork reads these)
     tau_v_ms = 1.0
 
-    def validate(self) -> None:
-        check_ranges(self)
+    def check(self) -> None:
         if self.dt_ms > self.tau_ms / 5:
             raise ConfigError(
                 f"dt_ms ({self.dt_ms}) must be ≤ τ/5 ({self.tau_ms / 5} ms) for a stable Euler step"
@@ -139,15 +138,15 @@ class HDRing(RingNetwork):
         hd = task.at("hd_rad", t)
         cue = task.at("cue_amp", t)
         drive = {
-            "pos": (np.zeros(t.size) if hd is None else wrap(hd)).astype(np.float32),
+            "pos": (np.zeros(t.size) if hd is None else wrap_pi(hd)).astype(np.float32),
             "amp": (np.zeros(t.size) if cue is None or hd is None else cue).astype(np.float32),
             "omega": (task.at("omega_rad_s", t) / self.velocity_gain).astype(np.float32),
         }
         start = options.start_position
         if start is None:
-            start = 0.0 if task.hd_rad is None else float(wrap(task.hd_rad[0]))
+            start = 0.0 if task.hd_rad is None else float(wrap_pi(task.hd_rad[0]))
         step = ring_step(task.noise_sd > 0, True)
         result = self._run(task, options, step, drive, self._rotation_params(task, idx), idx, start)
-        result.stimulus = None if task.hd_rad is None else wrap(task.at("hd_rad", t_rec))
+        result.stimulus = None if task.hd_rad is None else wrap_pi(task.at("hd_rad", t_rec))
         result.extra["velocity_gain"] = self.velocity_gain
         return result

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from core.config import Config
 from core.errors import ConfigError
 from core.progress import CancelCheck, ProgressCallback, Reporter
 from core.recording import Recording
@@ -93,7 +94,7 @@ def to_recording(
 
 
 @dataclass(frozen=True)
-class RecordingOptions:
+class RecordingOptions(Config):
     """How a run becomes a recording (the Simulate page's form): recorded units, their peak rate, the seed
     of the unit choice and of the spikes."""
 

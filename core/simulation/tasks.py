@@ -24,8 +24,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from core.config import Config
 from core.errors import ConfigError, RecordingError
-from core.simulation.base import TWO_PI, meta, sample_inputs, wrap
+from core.simulation.base import TWO_PI, meta, sample_inputs, wrap_pi
 
 DEFAULT_DT_S = 0.001
 
@@ -115,12 +116,12 @@ def tracking(
     if p.ndim not in (1, 2) or p.shape[0] < 2 or (p.ndim == 2 and p.shape[1] != 2):
         raise ConfigError(f"tracking needs ≥ 2 positions, (K,) or (K, 2) rad; got shape {p.shape}")
     if periodic:
-        steps = wrap(np.diff(p, axis=0))
+        steps = wrap_pi(np.diff(p, axis=0))
         p = np.concatenate([p[:1], p[:1] + np.cumsum(steps, axis=0)])
     knots = np.arange(p.shape[0]) * segment_s
     t = _grid(knots[-1], dt_s)
     pos = sample_inputs(knots, p, t, angular=False)
-    pos = wrap(pos) if periodic else pos
+    pos = wrap_pi(pos) if periodic else pos
     return Task(
         "tracking",
         t,
@@ -143,7 +144,7 @@ def moving_stimulus(
     return Task(
         "tracking",
         t,
-        stim_pos=wrap(start + speed_rad_s * t),
+        stim_pos=wrap_pi(start + speed_rad_s * t),
         stim_amp=np.full(t.size, float(amplitude)),
         params={"speed_rad_s": speed_rad_s, "amplitude": amplitude},
     )
@@ -215,7 +216,7 @@ def _omega(t: np.ndarray, hd: np.ndarray) -> np.ndarray:
 
 def arena_to_torus(x_cm: np.ndarray, y_cm: np.ndarray, period_cm: float) -> np.ndarray:
     """Arena position (cm) → stimulus position on the torus (rad): one turn every ``period_cm``."""
-    return wrap(np.stack([x_cm, y_cm], axis=1) * (TWO_PI / period_cm))
+    return wrap_pi(np.stack([x_cm, y_cm], axis=1) * (TWO_PI / period_cm))
 
 
 def arena_walk(
@@ -270,7 +271,7 @@ def head_direction(
     return Task(
         "head_direction",
         t,
-        stim_pos=wrap(hd),
+        stim_pos=wrap_pi(hd),
         stim_amp=np.full(t.size, float(amplitude)),
         omega_rad_s=_omega(t, hd),
         cue_amp=np.full(t.size, float(cue_amplitude)),
@@ -289,7 +290,7 @@ def rotation(omega_rad_s: float, duration_s: float, start: float = 0.0, dt_s: fl
     return Task(
         "rotation",
         t,
-        stim_pos=wrap(hd),
+        stim_pos=wrap_pi(hd),
         stim_amp=np.zeros(t.size),
         omega_rad_s=np.full(t.size, float(omega_rad_s)),
         cue_amp=np.zeros(t.size),
@@ -354,7 +355,7 @@ def on_ring(task: Task, model: str = "a ring network") -> Task:
     if task.hd_rad is None:
         source = task.params.get("source", task.name)
         raise RecordingError(f"{source}: {model} needs the head direction (hd) in the trajectory")
-    task.stim_pos = wrap(task.hd_rad)
+    task.stim_pos = wrap_pi(task.hd_rad)
     return task
 
 
@@ -398,7 +399,7 @@ def _period() -> Any:
 
 
 @dataclass(frozen=True)
-class TaskConfig:
+class TaskConfig(Config):
     """The base of every task kind's config (a frozen dataclass whose field metadata the GUI turns into a
     form). ``kind`` names the kind; ``build(dims, periodic)`` makes its task for a network with a ``dims``-D
     stimulus (1: ring, 2: sheet), periodic (ring, torus) or not (plane). Positions in rad ([-π, π)),

@@ -17,7 +17,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 from scipy.signal import lfilter
 
-TWO_PI = 2.0 * np.pi
+from core.angles import TWO_PI
 
 # Arena of each dataset in RatInABox's Environment terms (scale: shorter side, m; aspect: long / short).
 DATASETS = {

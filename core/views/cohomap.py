@@ -23,11 +23,11 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from scipy.ndimage import gaussian_filter
 
+from core.angles import TWO_PI, wrap_pi
 from core.config import Config
 from core.decoding import Decoding, gauss_reduce
 from core.errors import ConfigError, RecordingError
 
-TWO_PI = 2 * np.pi
 MODES = ("phase", "cos", "sin")
 
 
@@ -136,11 +136,6 @@ def spatial_edges(values: np.ndarray, bin_size: float) -> np.ndarray:
 
 def _bin_index(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return np.clip(np.floor((values - edges[0]) / (edges[1] - edges[0])).astype(np.int64), 0, edges.size - 2)
-
-
-def wrap_pi(angle: np.ndarray) -> np.ndarray:
-    """Angle (rad) wrapped to [−π, π)."""
-    return np.mod(np.asarray(angle) + np.pi, TWO_PI) - np.pi
 
 
 def _smoothed_means(
@@ -352,3 +347,20 @@ def cohomap_figure(result: CohoMap, mode: str = "phase", title: str = "") -> Fig
         head += f": spacing {result.spacing_cm:.1f} cm, angle {result.lattice_angle_deg:.1f}°"
     fig.suptitle(head, fontsize=10)
     return fig
+
+
+def compute_view(context) -> CohoMap:
+    """The registry's compute (settings group ``cohomap``)."""
+    return compute_cohomap(context.decoding, context.settings["cohomap"])
+
+
+def export_view_files(view: CohoMap, sources, folder, record: dict, mode: str = "phase") -> list:
+    """cohomap.* : the figure (``mode`` "phase" or "cos"), the maps (NPZ), one row per spatial bin (CSV)."""
+    from core.export import export_view
+
+    figure = cohomap_figure(view, mode)
+    return export_view("cohomap", figure, view.to_arrays(), view.to_rows(), folder, record)
+
+
+def view_metrics(view: CohoMap) -> dict:
+    return {"spacing_cm": view.spacing_cm, "lattice_angle_deg": view.lattice_angle_deg}

@@ -22,12 +22,11 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from scipy.ndimage import gaussian_filter
 
+from core.angles import TWO_PI
 from core.config import Config
 from core.decoding import Decoding
 from core.errors import ConfigError, RecordingError
 from core.preprocess import RateMatrix
-
-TWO_PI = 2 * np.pi
 
 
 @dataclass(frozen=True)
@@ -326,3 +325,21 @@ def cohospace_figure(
         fontsize=10,
     )
     return fig
+
+
+def compute_view(context) -> CohoSpace:
+    """The registry's compute (settings group ``cohospace``)."""
+    return compute_cohospace(context.rate_matrix, context.decoding, context.settings["cohospace"])
+
+
+def export_view_files(view: CohoSpace, sources, folder, record: dict, units: list | None = None) -> list:
+    """cohospace.* : the figure of ``units`` (indices; default the figure's choice), maps (NPZ), one row per
+    unit (CSV)."""
+    from core.export import export_view
+
+    figure = cohospace_figure(view, units=units or None)
+    return export_view("cohospace", figure, view.to_arrays(), view.to_rows(), folder, record)
+
+
+def view_metrics(view: CohoSpace) -> dict:
+    return {"median_concentration": float(np.nanmedian(view.concentration))}

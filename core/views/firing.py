@@ -13,13 +13,13 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from core.angles import TWO_PI
 from core.config import Config
 from core.decoding import Decoding
 from core.errors import ConfigError, RecordingError
 from core.preprocess import RateMatrix
 from core.views.pathcompare import window_rows
 
-TWO_PI = 2 * np.pi
 SORTS = ("phase", "torus", "none")
 
 
@@ -213,3 +213,24 @@ def firing_figure(result: FiringMap, title: str = "") -> Figure:
     span = f"{extent[0]:.1f}–{extent[1]:.1f} s"
     fig.suptitle(title or f"Population rates, {span}", fontsize=10)
     return fig
+
+
+def compute_view(context) -> FiringMap:
+    """The registry's compute: the whole recording in recording order (float32: it is only drawn)."""
+    rm = context.rate_matrix
+    span = float(rm.t[-1] - rm.t[0]) + 2 * rm.config.dt_s
+    view = compute_firing(rm, context.decoding, FiringConfig(t0_s=None, duration_s=span, sort="none"))
+    view.rates = view.rates.astype(np.float32)  # halves the memory of a long recording
+    return view
+
+
+def export_view_files(
+    view: FiringMap, sources, folder, record: dict, window: FiringConfig | None = None
+) -> list:
+    """fr.* : the heatmap of ``window`` (default :class:`FiringConfig`: the first 30 s, sorted by phase)."""
+    from core.export import export_view
+
+    window = window or FiringConfig()
+    shown = compute_firing(sources.rate_matrix, sources.decoding, window)
+    record = dict(record, view_parameters=window)
+    return export_view("fr", firing_figure(shown), shown.to_arrays(), shown.to_rows(), folder, record)

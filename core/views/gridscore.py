@@ -950,3 +950,54 @@ def gridscore_summary_figure(scores: GridScores) -> Figure:
     if ax_s.get_legend_handles_labels()[0]:
         ax_s.legend(fontsize=7)
     return fig
+
+
+def compute_view(context) -> GridScores:
+    """The registry's compute: grid scores of FRM's rate maps (settings ``grid_scores``, ``rate_maps``)."""
+    from core.views.ratemaps import compute_rate_maps
+
+    frm = context.views.get("frm")
+    maps = frm.maps if frm is not None and frm.maps is not None else None
+    if maps is None:
+        maps = compute_rate_maps(context.rate_matrix, context.settings["rate_maps"])
+    config = context.settings["grid_scores"]
+    return compute_grid_scores(context.rate_matrix, maps, config, context.report, context.report.check)
+
+
+def export_view_files(
+    scores: GridScores, sources, folder, record: dict, unit_index: int | None = None
+) -> list:
+    """gridscores.* (every unit: summary figure, one CSV row each) and, with ``unit_index``,
+    gridscore_unit_<id>.* (that unit's rate map, autocorrelogram and shuffles)."""
+    from core.export import arrays_of, export_view, safe_stem
+
+    rows = scores.to_rows()
+    summary = gridscore_summary_figure(scores)
+    paths = export_view("gridscores", summary, arrays_of(scores), rows, folder, record)
+    if unit_index is None:
+        return paths
+    rm = scores.rate_maps
+    unit_arrays = {
+        "rate_map_hz": rm.maps[unit_index],
+        "x_edges_cm": rm.x_edges,
+        "y_edges_cm": rm.y_edges,
+        "autocorrelogram_r": scores.autocorrelograms[unit_index],
+        "lag_x_cm": scores.lag_x_cm,
+        "lag_y_cm": scores.lag_y_cm,
+        "peaks_cm": scores.peaks_cm[unit_index],
+        "shuffled_gridness": scores.shuffled_gridness[unit_index],
+    }
+    uid = scores.unit_ids[unit_index]
+    stem = f"gridscore_unit_{safe_stem(uid)}"
+    figure = gridscore_figure(scores, uid)
+    return paths + export_view(stem, figure, unit_arrays, [rows[unit_index]], folder, record)
+
+
+def view_metrics(scores: GridScores) -> dict:
+    modules = {int(m) for m in scores.module if int(m) >= 0}
+    return {
+        "n_grid_cells": int(np.sum(scores.is_grid)),
+        "n_units": scores.n_units,
+        "median_gridness": float(np.nanmedian(scores.gridness)),
+        "n_modules": len(modules),
+    }

@@ -21,11 +21,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
+from core.angles import TWO_PI
 from core.config import Config
 from core.decoding import Decoding
 from core.errors import ConfigError, RecordingError
-
-TWO_PI = 2 * np.pi
 
 
 @dataclass(frozen=True)
@@ -302,3 +301,23 @@ def pathcompare_figure(result: PathCompare, title: str = "") -> Figure:
         _ring_panel(axes[0], result)
     fig.suptitle(title or f"PathCompare: {result.t0_s:.1f}–{result.t1_s:.1f} s", fontsize=10)
     return fig
+
+
+def compute_view(context) -> PathCompare:
+    """The registry's compute: the whole recording (the GUI plays through it)."""
+    rm = context.rate_matrix
+    span = float(rm.t[-1] - rm.t[0]) + 2 * rm.config.dt_s
+    return compute_pathcompare(context.decoding, PathCompareConfig(t0_s=None, duration_s=span))
+
+
+def export_view_files(
+    view: PathCompare, sources, folder, record: dict, window: PathCompareConfig | None = None
+) -> list:
+    """pathcompare.* : the decoded against the physical path in ``window`` (default
+    :class:`PathCompareConfig`)."""
+    from core.export import export_view
+
+    window = window or PathCompareConfig()
+    shown = compute_pathcompare(sources.decoding, window)
+    record = dict(record, view_parameters=window)
+    return export_view("pathcompare", pathcompare_figure(shown), shown.to_arrays(), None, folder, record)
