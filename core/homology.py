@@ -80,21 +80,9 @@ class Persistence:
         return self.threshold_h2 if dim == 2 else self.threshold
 
     def bars(self, dim: int) -> Bars:
-        """The bars of dimension ``dim``, longest first, with deaths clipped to the cut (the one place a
-        bar's lifetime is computed)."""
+        """The bars of dimension ``dim``, longest first, with deaths clipped to the cut."""
         dgm = self.diagrams[dim] if dim < len(self.diagrams) else np.empty((0, 2))
-        end = self.end(dim)
-        death = np.minimum(dgm[:, 1], end)
-        life = death - dgm[:, 0]
-        order = np.argsort(-life, kind="stable")
-        return Bars(
-            dim=dim,
-            index=order,
-            birth=dgm[order, 0],
-            death=death[order],
-            lifetime=life[order],
-            alive=~(dgm[order, 1] <= end),
-        )
+        return bars_of(dgm, dim, self.end(dim))
 
     def lifetimes(self, dim: int) -> np.ndarray:
         """Bar lengths of dimension ``dim``, longest first, up to the cut."""
@@ -116,6 +104,16 @@ class Bars:
 
     def __len__(self) -> int:
         return int(self.index.size)
+
+
+def bars_of(diagram: np.ndarray, dim: int, end: float) -> Bars:
+    """The bars of one diagram (birth, death rows) cut at ``end``, longest first: the one place a bar's
+    lifetime is computed."""
+    dgm = np.asarray(diagram, dtype=np.float64).reshape(-1, 2)
+    death = np.minimum(dgm[:, 1], end)
+    life = death - dgm[:, 0]
+    order = np.argsort(-life, kind="stable")
+    return Bars(dim, order, dgm[order, 0], death[order], life[order], ~(dgm[order, 1] <= end))
 
 
 class Backend(Protocol):
@@ -225,14 +223,12 @@ def _alive(diagrams: list[np.ndarray], thresh: float) -> bool:
         return True
     if len(diagrams) < 2 or not np.isinf(diagrams[1][:, 1]).any():
         return False
-    h1 = np.asarray(diagrams[1], dtype=np.float64).reshape(-1, 2)
-    life = np.minimum(h1[:, 1], thresh) - h1[:, 0]
-    rank = np.argsort(-life)  # longest first
-    if np.isinf(h1[rank[ALIVE_ALLOWED_H1:], 1]).any():
+    bars = bars_of(diagrams[1], 1, thresh)  # longest first
+    alive = np.isinf(np.asarray(diagrams[1], dtype=np.float64)[bars.index, 1])
+    if alive[ALIVE_ALLOWED_H1:].any():
         return True
-    alive = np.isinf(h1[:, 1])
-    finished = life[~alive].max() if (~alive).any() else 0.0
-    return bool(life[alive].min() < ALIVE_MARGIN * finished)
+    finished = bars.lifetime[~alive].max() if (~alive).any() else 0.0
+    return bool(bars.lifetime[alive].min() < ALIVE_MARGIN * finished)
 
 
 def _truncated(
