@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         ("grid-torus", 60.0, ("Live", "Bump vs stimulus")),
     ):
         sim.model_box.setCurrentIndex(sim.model_box.findData(model))
-        sim.panel.task.fields["duration_s"].set_value(duration_s)
+        sim.panel.task.form.fields["duration_s"].set_value(duration_s)
         sim.start()
         wait_idle(app, window)
         for title in tabs:
