@@ -21,6 +21,7 @@ import json
 import sys
 import time
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from core import __version__
@@ -197,10 +198,13 @@ def execute(args: argparse.Namespace) -> int:
         recording = grid_module(n_units=100, duration_s=args.minutes * 60.0)
         out = args.out or Path("asa-demo")
     else:
+        from core.interruptible import call_isolated
         from core.io import load_recording
 
         progress(0.0, f"loading {args.input}")
-        loaded = load_recording(args.input, position_unit=args.position_unit, hd_unit=args.hd_unit)
+        # in a process of its own under a memory cap: a damaged file cannot crash or exhaust this one
+        read = partial(load_recording, position_unit=args.position_unit, hd_unit=args.hd_unit)
+        loaded = call_isolated(read, (args.input,), lambda: None, f"reading {args.input.name}")
         recording, warnings = loaded.recording, loaded.warnings
         out = args.out or Path(f"asa-{args.input.stem}")
     for w in warnings:

@@ -9,6 +9,7 @@ kills the workers when it fires.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -76,3 +77,79 @@ class InterruptibleWorker:
 
 
 WORKER = InterruptibleWorker()
+
+
+def memory_cap_bytes() -> int | None:
+    """The address-space cap of an isolated call: three quarters of the physical memory (at least 4 GiB), or
+    None where the OS gives no way to set it."""
+    try:
+        import resource  # noqa: F401 (POSIX only)
+
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ImportError, ValueError, OSError, AttributeError):
+        return None
+    return max(4 * 2**30, int(0.75 * physical))
+
+
+def _isolated(fn: Callable, args: tuple, conn, cap: int | None) -> None:
+    if cap is not None:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = cap if hard == resource.RLIM_INFINITY else min(cap, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    try:
+        outcome = ("ok", fn(*args))
+    except BaseException as exc:  # noqa: BLE001 (sent to the parent, which re-raises it)
+        outcome = ("error", exc)
+    try:
+        conn.send(outcome)
+    except Exception as exc:  # an exception or result that does not pickle
+        conn.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+    conn.close()
+
+
+def call_isolated(fn: Callable, args: tuple, check: Callable[[], None], what: str) -> Any:
+    """``fn(*args)`` in a fresh process under an address-space cap (:func:`memory_cap_bytes`), so that a
+    crash of a native library or a runaway allocation while reading an untrusted file ends this call with
+    one clear :class:`~core.errors.AsaError` (naming ``what``) instead of taking the caller down.
+    ``check()`` runs every 0.1 s and may raise to cancel (the process is killed). Exceptions raised by
+    ``fn`` are raised here; a MemoryError becomes an AsaError."""
+    from core.errors import AsaError
+
+    ctx = _context()
+    receive, send = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_isolated, args=(fn, args, send, memory_cap_bytes()), daemon=True)
+    child.start()
+    send.close()
+    def died() -> AsaError:
+        child.join(1.0)
+        code = child.exitcode
+        how = f"was killed by signal {-code}" if code is not None and code < 0 else f"ended ({code})"
+        return AsaError(
+            f"{what} failed: its process {how} without an answer, which a damaged or hostile file can "
+            "cause; nothing else was affected"
+        )
+
+    try:
+        while not receive.poll(POLL_S):
+            check()
+            if not child.is_alive() and not receive.poll(0):
+                raise died()
+        try:
+            kind, value = receive.recv()
+        except EOFError:
+            raise died() from None
+        child.join(1.0)  # it has answered and is ending
+    finally:
+        if child.is_alive():
+            child.kill()
+        child.join()
+        receive.close()
+    if kind == "ok":
+        return value
+    if isinstance(value, MemoryError):
+        cap = memory_cap_bytes()
+        limit = f" (the limit is {cap / 2**30:.1f} GiB)" if cap else ""
+        raise AsaError(f"{what} needs more memory than this computer allows{limit}")
+    raise value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -24,15 +25,25 @@ FILE_FILTER = "Recordings (*.npz *.mat *.nwb);;All files (*)"
 MAX_RECENT = 8
 
 
-def load_file(path: str):
-    """Task: load and validate a file (worker thread)."""
+def load_file(path: str, reader: Callable | None = None):
+    """Task: load and validate a file (worker thread). The file is read in a process of its own under a
+    memory cap (:func:`core.interruptible.call_isolated`): a crash or a runaway allocation there ends the
+    load with a message, and the window and everything loaded before stay as they were. ``reader``: a
+    picklable stand-in for :func:`core.io.load_recording` (tests)."""
 
     def run(progress, cancel):
+        from core.errors import Cancelled
+        from core.interruptible import call_isolated
         from core.io import load_recording
 
-        progress(0.1, f"reading {Path(path).name}")
-        result = load_recording(path)
-        return Loaded(result.recording, result.warnings, Path(path).name)
+        def check() -> None:
+            if cancel():
+                raise Cancelled("loading cancelled")
+
+        name = Path(path).name
+        progress(0.1, f"reading {name}")
+        result = call_isolated(reader or load_recording, (path,), check, f"reading {name}")
+        return Loaded(result.recording, result.warnings, name)
 
     return run
 
