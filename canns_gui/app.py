@@ -89,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         window.open_recording(args.file)
     elif args.demo:
         window.open_recording(":demo:")
+    else:
+        QTimer.singleShot(0, window.offer_autosave)  # nothing asked for: offer the last session back
     if args.screenshot:
         QTimer.singleShot(0, lambda: _screenshot_when_idle(app, window, args.screenshot))
     return app.exec()

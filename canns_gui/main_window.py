@@ -13,7 +13,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from canns_gui.dialogs import open_file, save_file
 from canns_gui.pages.import_page import ImportPage, load_file, make_demo
 from canns_gui.project import SUFFIX, read_project, save_project
 from canns_gui.session import Session
@@ -33,6 +33,13 @@ from canns_gui.settings import Settings, SettingsDialog, apply_theme
 from canns_gui.tasks import TaskRunner
 from core import __version__
 from core.errors import AsaError
+
+MAX_RECENT_PROJECTS = 8
+
+
+def autosave_path() -> Path:
+    """Where the last state is kept to survive a crash (the user's data folder)."""
+    return Path(user_data_dir("canns-gui", appauthor=False)) / f"autosave{SUFFIX}"
 
 
 class LogPanel(QPlainTextEdit):
@@ -91,6 +98,8 @@ class MainWindow(QMainWindow):
         self.runner.finished.connect(self._task_finished)
         self.runner.failed.connect(self._task_failed)
         self.runner.cancelled.connect(self._task_cancelled)
+        self.project_path: Path | None = None
+        self.session.recording_changed.connect(self.update_title)
         self.resize(1280, 820)
         self.log("ready")
 
@@ -131,24 +140,129 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(bar, 1)
 
     def _make_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        actions = [
-            ("&Open recording…", QKeySequence.Open, self.import_page.choose_file),
-            ("Open &demo recording", None, lambda: self.open_recording(":demo:")),
-            ("Open &project…", None, self.choose_project),
-            ("&Save project…", QKeySequence.Save, self.choose_save_project),
-            ("&Export all…", None, lambda: self.views_page.choose_export_all()),
-            ("&Quit", QKeySequence.Quit, self.close),
-        ]
-        for text, shortcut, slot in actions:
+        """File, Edit, Go (Ctrl+1…6), Run (F5 / Ctrl+R, Run all, Esc to cancel) and Help; every shortcut is
+        shown beside its menu entry and in Help → Keyboard shortcuts."""
+        self.actions: list[QAction] = []
+
+        def add(menu, text: str, slot, *keys) -> QAction:
             action = QAction(text, self)
-            if shortcut is not None:
-                action.setShortcut(shortcut)
+            action.setShortcuts([QKeySequence(k) for k in keys])
             action.triggered.connect(slot)
-            file_menu.addAction(action)
-        settings = QAction("Se&ttings…", self)
-        settings.triggered.connect(self.edit_settings)
-        self.menuBar().addMenu("&Edit").addAction(settings)
+            menu.addAction(action)
+            self.actions.append(action)
+            return action
+
+        file_menu = self.menuBar().addMenu("&File")
+        add(file_menu, "&Open recording…", self.import_page.choose_file, QKeySequence.Open)
+        add(file_menu, "Open &demo recording", lambda: self.open_recording(":demo:"))
+        add(file_menu, "Open &project…", self.choose_project, "Ctrl+Shift+O")
+        self.recent_menu = file_menu.addMenu("Recent projects")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_projects)
+        add(file_menu, "&Save project…", self.choose_save_project, QKeySequence.Save)
+        add(file_menu, "&Export all…", lambda: self.views_page.choose_export_all(), "Ctrl+E")
+        file_menu.addSeparator()
+        add(file_menu, "&Quit", self.close, QKeySequence.Quit)
+        add(self.menuBar().addMenu("&Edit"), "Se&ttings…", self.edit_settings, "Ctrl+,")
+        go_menu = self.menuBar().addMenu("&Go")
+        for i, page in enumerate(self.pages):
+            add(go_menu, page.title, lambda _=False, row=i: self.steps.setCurrentRow(row), f"Ctrl+{i + 1}")
+        run_menu = self.menuBar().addMenu("&Run")
+        add(run_menu, "&Run this page", self.run_current_page, "F5", "Ctrl+R")
+        add(run_menu, "Run &all (Preprocess → Views)", self.run_all, "Ctrl+Shift+R")
+        add(run_menu, "&Cancel", self.cancel, "Esc")
+        help_menu = self.menuBar().addMenu("&Help")
+        add(help_menu, "&Guide: reading a barcode and the views", self.show_guide, QKeySequence.HelpContents)
+        add(help_menu, "&Keyboard shortcuts", self.show_shortcuts)
+        add(help_menu, "&About canns-gui", self.show_about)
+
+    # help ----------------------------------------------------------------------------------------------
+    def _help(self, title: str, markdown: str) -> None:
+        from canns_gui.help import HelpDialog
+
+        self.help_dialog = HelpDialog(title, markdown, self)
+        self.help_dialog.show()
+
+    def show_guide(self) -> None:
+        from canns_gui.help import GUIDE
+
+        self._help("Guide", GUIDE)
+
+    def show_shortcuts(self) -> None:
+        from canns_gui.help import shortcut_table
+
+        self._help("Keyboard shortcuts", "# Keyboard shortcuts\n\n" + shortcut_table(self.actions))
+
+    def show_about(self) -> None:
+        self._help(
+            "About canns-gui",
+            f"# canns-gui {__version__}\n\nAttractor structure analysis of neural recordings: does a "
+            "population live on a ring or a torus, and where is the animal on it? See Help → Guide for the "
+            "methods and their papers.",
+        )
+
+    # running a page, or all of them ------------------------------------------------------------------
+    def run_current_page(self) -> None:
+        """F5 / Ctrl+R: run what the page shown computes (Views: compute the views)."""
+        page = self.pages[self.stack.currentIndex()]
+        if page is self.views_page:
+            page.compute_views()
+        elif hasattr(page, "start"):
+            page.start()
+
+    def run_all(self) -> None:
+        """Preprocess, TDA and Decode with the current settings, then the Views page (which computes the
+        views); Cancel stops the whole chain."""
+        if self.session.analysis is None:
+            QMessageBox.information(self, "Run all", "Load a recording first (File → Open recording…).")
+            return
+        stages = [p for p in self.pages if getattr(p, "stage", None)]
+        views = self.pages.index(self.views_page)
+        self.log("run all: Preprocess → TDA → Decode → Views")
+        self._rerun(stages, then=lambda: self.steps.setCurrentRow(views))
+
+    # the title and recent projects -------------------------------------------------------------------
+    def update_title(self) -> None:
+        """'canns-gui 0.x — project or recording'."""
+        shown = self.project_path.name if self.project_path is not None else ""
+        if not shown and self.session.loaded is not None:
+            shown = self.session.loaded.label
+        self.setWindowTitle(f"canns-gui {__version__}" + (f" — {shown}" if shown else ""))
+
+    def remember_project(self, path: Path) -> None:
+        from PySide6.QtCore import QSettings
+
+        self.project_path = Path(path)
+        store = QSettings()
+        recent = [p for p in (store.value("recent_projects") or []) if p != str(path)]
+        store.setValue("recent_projects", [str(path), *recent][:MAX_RECENT_PROJECTS])
+        self.update_title()
+
+    def _fill_recent_projects(self) -> None:
+        from PySide6.QtCore import QSettings
+
+        self.recent_menu.clear()
+        paths = [p for p in (QSettings().value("recent_projects") or []) if Path(p).is_file()]
+        for p in paths:
+            self.recent_menu.addAction(Path(p).name, lambda path=p: self.open_project(Path(path)))
+        if not paths:
+            self.recent_menu.addAction("(none)").setEnabled(False)
+
+    def offer_autosave(self) -> None:
+        """At start: when the last session left an autosave (it is written after every finished task),
+        offer to restore it."""
+        path = autosave_path()
+        if not path.is_file():
+            return
+        box = QMessageBox(self)
+        box.setObjectName("autosave_offer")
+        box.setWindowTitle("Restore the last session?")
+        box.setText("The last session left an autosave. Restore its recording, parameters and results?")
+        box.setStandardButtons(QMessageBox.Yes | QMessageBox.No)
+        box.button(QMessageBox.Yes).setText("Restore")
+        box.button(QMessageBox.No).setText("Start afresh")
+        box.accepted.connect(lambda: self.open_project(path))
+        box.open()
+        self.autosave_offer = box
 
     def edit_settings(self) -> None:
         dialog = SettingsDialog(self.settings, self)
@@ -209,9 +323,7 @@ class MainWindow(QMainWindow):
         if self.session.loaded is None:
             QMessageBox.information(self, "Save project", "Load a recording first.")
             return
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Save project", "analysis" + SUFFIX, f"Projects (*{SUFFIX})"
-        )
+        path = save_file(self, "project", "Save project", "analysis" + SUFFIX, f"Projects (*{SUFFIX})")
         if path:
             self.save_project(Path(path))
 
@@ -222,6 +334,7 @@ class MainWindow(QMainWindow):
             path, loaded.source, rec.sha256, self.session.config, list(self.session.results), **self._extras()
         )
         self.log(f"project saved to {saved}")
+        self.remember_project(saved)
         return saved
 
     def _extras(self) -> dict:
@@ -239,11 +352,11 @@ class MainWindow(QMainWindow):
         """Keep the last state in the user's data folder, to survive a crash."""
         if self.session.loaded is None:
             return
-        folder = Path(user_data_dir("canns-gui", appauthor=False))
-        folder.mkdir(parents=True, exist_ok=True)
+        path = autosave_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
         rec = self.session.loaded.recording
         save_project(
-            folder / f"autosave{SUFFIX}",
+            path,
             self.session.loaded.source,
             rec.sha256,
             self.session.config,
@@ -252,7 +365,7 @@ class MainWindow(QMainWindow):
         )
 
     def choose_project(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open project", str(Path.home()), f"Projects (*{SUFFIX})")
+        path = open_file(self, "project", "Open project", f"Projects (*{SUFFIX})")
         if path:
             self.open_project(Path(path))
 
@@ -291,6 +404,8 @@ class MainWindow(QMainWindow):
             self._rerun([p for p in self.pages if getattr(p, "stage", None) in stages], finish)
 
         self.log(f"opening project {path}")
+        if Path(path) != autosave_path():
+            self.remember_project(Path(path))
         self.open_recording(source or ":demo:", then=restore)
 
     def _rerun(self, pages: list, then: Callable[[], None] | None = None) -> None:

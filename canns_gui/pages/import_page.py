@@ -9,7 +9,6 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import (
-    QFileDialog,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -18,6 +17,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from canns_gui.dialogs import open_file
 from canns_gui.pages.base import Page
 from canns_gui.session import Loaded
 
@@ -122,7 +122,7 @@ class ImportPage(Page):
 
     # opening -------------------------------------------------------------------------------------------
     def choose_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open recording", str(Path.home()), FILE_FILTER)
+        path = open_file(self, "recording", "Open recording", FILE_FILTER)
         if path:
             self.open_path(path)
 

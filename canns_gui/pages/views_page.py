@@ -10,9 +10,9 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QMessageBox,
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from canns_gui.dialogs import choose_folder
 from canns_gui.forms import ConfigForm
 from canns_gui.pages.base import Page
 from canns_gui.views import exporting
@@ -102,6 +103,13 @@ class ViewsPage(Page):
         row.addWidget(self.tabs, 1)
         self.body.addLayout(row, 1)
 
+        # ←/→: previous / next unit in the shown tab's order; Space: play / pause PathCompare
+        keys = {Qt.Key_Left: lambda: self.step_unit(-1), Qt.Key_Right: lambda: self.step_unit(1)}
+        keys[Qt.Key_Space] = self.toggle_play
+        for key, slot in keys.items():
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.setContext(Qt.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(slot)
         session.recording_changed.connect(self.clear)
         window.runner.failed.connect(self._task_ended)
         window.runner.cancelled.connect(self._task_ended)
@@ -109,6 +117,17 @@ class ViewsPage(Page):
         session.result_changed.connect(lambda _stage: self.update_banner())
 
     # the tabs ----------------------------------------------------------------------------------------------
+    def step_unit(self, step: int) -> None:
+        """The previous (−1) or next (+1) unit in the order of the shown tab's unit browser."""
+        browser = getattr(self.tabs.currentWidget(), "browser", None)
+        if browser is not None and browser.isVisible():
+            browser.step(step)
+
+    def toggle_play(self) -> None:
+        button = getattr(self.tabs.currentWidget(), "play_button", None)
+        if button is not None and button.isEnabled() and button.isVisible():
+            button.toggle()
+
     def tab(self, title: str):
         """The tab called ``title`` (e.g. "GridScore")."""
         return next(t for t in self.view_tabs if t.title == title)
@@ -322,9 +341,7 @@ class ViewsPage(Page):
                 "Export all", "Export all needs at least the TDA results: run Preprocess and TDA first."
             )
             return
-        folder = QFileDialog.getExistingDirectory(
-            self, "Export the whole report into folder", str(Path.home())
-        )
+        folder = choose_folder(self, "export", "Export the whole report into folder")
         if folder:
             self.export_all(Path(folder))
 

@@ -15,7 +15,6 @@ import pyqtgraph as pg
 from PySide6.QtCore import QObject, QRectF, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -382,7 +381,9 @@ class ViewTab(QWidget):
         super().hideEvent(event)
 
     def choose_export(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, f"Export {self.title} into folder", str(Path.home()))
+        from canns_gui.dialogs import choose_folder
+
+        folder = choose_folder(self, "export", f"Export {self.title} into folder")
         if folder:
             self.export_to(Path(folder))
 
