@@ -28,13 +28,14 @@ from PySide6.QtWidgets import (
 from canns_gui.dialogs import open_file, save_file
 from canns_gui.pages.import_page import ImportPage, load_file, make_demo
 from canns_gui.project import SUFFIX, read_project, save_project
-from canns_gui.session import Session
+from canns_gui.session import Loaded, Session
 from canns_gui.settings import Settings, SettingsDialog, apply_theme
 from canns_gui.tasks import TaskRunner
 from core import __version__
 from core.errors import AsaError
 
 MAX_RECENT_PROJECTS = 8
+FULL = "full recording"  # the analysis of every unit, beside the subsets
 
 
 def autosave_path() -> Path:
@@ -99,6 +100,7 @@ class MainWindow(QMainWindow):
         self.runner.failed.connect(self._task_failed)
         self.runner.cancelled.connect(self._task_cancelled)
         self.project_path: Path | None = None
+        self.analyses: dict[str, Loaded] = {}  # name → recording (the full one and unit subsets)
         self.session.recording_changed.connect(self.update_title)
         self.resize(1280, 820)
         self.log("ready")
@@ -307,6 +309,7 @@ class MainWindow(QMainWindow):
 
         def done(loaded) -> None:
             loaded.source = path
+            self.analyses = {FULL: loaded}
             self.session.set_loaded(loaded)
             if path != ":demo:":
                 self.import_page.remember(path)
@@ -317,6 +320,56 @@ class MainWindow(QMainWindow):
                 then()
 
         self.run("load", fn, done)
+
+    # unit subsets ------------------------------------------------------------------------------------
+    def analyse_subset(self, name: str, indices: list[int]) -> None:
+        """Make the units ``indices`` of the recording shown a named analysis beside the others, show it
+        and run it (Run all)."""
+        from core.subsets import subset
+
+        base = self.session.loaded
+        if base is None:
+            return
+        try:
+            rec = subset(base.recording, indices, name)
+        except AsaError as exc:
+            self._show_error("subset", str(exc), "")
+            return
+        full = self.analyses.get(FULL, base)
+        self.analyses[name] = Loaded(rec, list(base.warnings), f"{name} — {full.label}", base.source)
+        self.log(f"analysis {name!r}: {rec.n_units} of {base.recording.n_units} units")
+        self.switch_analysis(name)
+        self.run_all()
+
+    def switch_analysis(self, name: str) -> None:
+        """Show the named analysis (the full recording or a subset); its results come back from the cache
+        when they were computed before."""
+        loaded = self.analyses.get(name)
+        if loaded is not None and loaded is not self.session.loaded:
+            self.session.set_loaded(loaded)
+            self.views_page.show_analyses()
+
+    def subset_definitions(self) -> dict[str, list]:
+        """name → unit ids of every subset analysis (project files)."""
+        return {
+            name: list(loaded.recording.unit_ids) for name, loaded in self.analyses.items() if name != FULL
+        }
+
+    def restore_subsets(self, definitions: dict) -> None:
+        """Subset analyses from a project file (unknown units are skipped, with a note in the log)."""
+        from core.subsets import by_ids, subset
+
+        full = self.analyses.get(FULL)
+        if full is None or not isinstance(definitions, dict):
+            return
+        for name, ids in definitions.items():
+            try:
+                rec = subset(full.recording, by_ids(full.recording, list(ids)), str(name))
+            except (AsaError, TypeError) as exc:
+                self.log(f"subset {name!r} not restored: {exc}")
+                continue
+            self.analyses[str(name)] = Loaded(rec, list(full.warnings), f"{name} — {full.label}", full.source)
+        self.views_page.show_analyses()
 
     # projects ----------------------------------------------------------------------------------------
     def choose_save_project(self) -> None:

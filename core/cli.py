@@ -92,6 +92,18 @@ def build_parser() -> argparse.ArgumentParser:
             "kept when the auto preset chooses the others per recording",
         )
         p.add_argument(
+            "--units", default="", metavar="ID,ID,…", help="analyse only these units (ids as in the file)"
+        )
+        p.add_argument(
+            "--module", type=int, default=None, help="analyse only the grid cells of this module (0: the "
+            "smallest spacing), found by grid scores of the whole recording first",
+        )  # fmt: skip
+        p.add_argument(
+            "--query", default="", metavar="QUERY", help="analyse only the units whose scores satisfy QUERY, "
+            "e.g. 'is_grid == 1 and rate_hz > 0.5' (columns: rate_hz, spikes, spatial_info, gridness, "
+            "is_grid, module, spacing_cm, hd_mvl)",
+        )  # fmt: skip
+        p.add_argument(
             "--views",
             default="all",
             help="views to export: all (those the data support), a comma list of "
@@ -179,6 +191,30 @@ def config_from_args(args: argparse.Namespace) -> AnalysisConfig:
     return replace(config, pinned=tuple(values.items())) if values else config
 
 
+def unit_subset(args: argparse.Namespace, recording, config: AnalysisConfig, progress):
+    """The recording of the units asked for by ``--units``, ``--module`` or ``--query`` (all when none);
+    module and query read the units' scores (rate maps and grid scores of the whole recording)."""
+    from core import subsets
+
+    query = args.query.strip() or (f"module == {args.module}" if args.module is not None else "")
+    if args.units.strip():
+        ids = [u.strip() for u in args.units.split(",") if u.strip()]
+        return subsets.subset(recording, subsets.by_ids(recording, ids), f"units {args.units.strip()}")
+    if not query:
+        return recording
+    subsets.check_query(query)  # a typo fails now, not after the scores
+    from core.pipeline import StagedAnalysis, resolve_preset
+    from core.progress import Reporter
+    from core.views.registry import ViewSources, compute_views
+
+    progress(0.0, "scoring every unit for the subset (rate maps, grid scores)")
+    rates = StagedAnalysis(recording).rates(resolve_preset(config, recording), Reporter(progress))
+    scores = compute_views(ViewSources(rates), only=["frm", "gridscore"], report=Reporter(progress))
+    chosen = subsets.select(subsets.unit_table(recording, scores.views), query)
+    progress(0.0, f"subset {query!r}: {len(chosen)} of {recording.n_units} units")
+    return subsets.subset(recording, chosen, query)
+
+
 def execute(args: argparse.Namespace) -> int:
     if args.command == "simulate":
         return simulate(args)
@@ -207,6 +243,7 @@ def execute(args: argparse.Namespace) -> int:
         loaded = call_isolated(read, (args.input,), lambda: None, f"reading {args.input.name}")
         recording, warnings = loaded.recording, loaded.warnings
         out = args.out or Path(f"asa-{args.input.stem}")
+    recording = unit_subset(args, recording, config, progress)
     for w in warnings:
         print(f"warning: {w}", file=sys.stderr)
     progress(0.0, f"recording: {recording.describe()}")

@@ -13,6 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QMessageBox,
@@ -73,8 +74,19 @@ class ViewsPage(Page):
         )
         self.status = QLabel("")
         self.status.setWordWrap(True)
+        self.units_button = QPushButton("Units…")
+        self.units_button.setToolTip(
+            "Every unit's scores in a table; select a module, the grid cells or a query and analyse them"
+        )
+        self.units_button.clicked.connect(self.choose_units)
+        self.analysis_box = QComboBox()
+        self.analysis_box.setToolTip("The analysis shown: the full recording or a unit subset")
+        self.analysis_box.activated.connect(lambda i: window.switch_analysis(self.analysis_box.itemText(i)))
         bar.addWidget(self.compute_button)
         bar.addWidget(self.settings_button)
+        bar.addWidget(self.units_button)
+        bar.addWidget(self.analysis_box)
+        self.analysis_box.hide()  # shown once there is a subset to choose
         bar.addWidget(self.status, 1)
         self.body.addLayout(bar)
 
@@ -117,6 +129,29 @@ class ViewsPage(Page):
         session.result_changed.connect(lambda _stage: self.update_banner())
 
     # the tabs ----------------------------------------------------------------------------------------------
+    def choose_units(self) -> None:
+        """The Units dialog of the recording shown (scores from the views when computed)."""
+        from canns_gui.units_dialog import UnitsDialog
+        from core.subsets import unit_table
+
+        rec = self.session.recording
+        if rec is None:
+            self.show_banner("Load a recording first (Import page).")
+            return
+        views = self.data.views if self.data is not None else {}
+        self.units_dialog = UnitsDialog(unit_table(rec, views), self)
+        self.units_dialog.analyse.connect(self.window.analyse_subset)
+        self.units_dialog.open()
+
+    def show_analyses(self) -> None:
+        """The analyses in the chooser, the one shown selected."""
+        names = list(self.window.analyses)
+        current = next((n for n, a in self.window.analyses.items() if a is self.session.loaded), "")
+        self.analysis_box.clear()
+        self.analysis_box.addItems(names)
+        self.analysis_box.setCurrentText(current)
+        self.analysis_box.setVisible(len(names) > 1)
+
     def step_unit(self, step: int) -> None:
         """The previous (−1) or next (+1) unit in the order of the shown tab's unit browser."""
         browser = getattr(self.tabs.currentWidget(), "browser", None)
@@ -243,6 +278,7 @@ class ViewsPage(Page):
             "tab": self.tabs.tabText(self.tabs.currentIndex()),
             "unit_index": int(self.selection.index),
             "settings": self.settings().to_dict(),
+            "subsets": self.window.subset_definitions(),
             "tabs": {},
         }
         ids = self.data.unit_ids if self.data is not None else []
@@ -269,6 +305,7 @@ class ViewsPage(Page):
         when views data arrive (at once if there are some). Unknown or malformed entries are ignored."""
         if not isinstance(state, dict):
             return
+        self.window.restore_subsets(state.get("subsets", {}))
         settings = state.get("settings")
         if isinstance(settings, dict):
             for name, form in self.forms.items():
