@@ -8,10 +8,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.decoding import fisher_lee_correlation
+from core.decoding import Decoding, fisher_lee_correlation
 from core.preprocess import RateMatrix
+from core.significance import HEAD_DIRECTION_FOLLOWED
 
 SPATIAL_BINS = 10  # per side of the arena, for how a phase depends on position
+# A decoded ring whose |circular correlation| with the recorded head direction is below this does not follow
+# it. The same 0.5 at which significance calls a ring a compass (HEAD_DIRECTION_FOLLOWED), so the Decode page
+# never warns about a ring that significance read as following head direction, nor the reverse. Measured:
+# rings decoded from the synthetic head-direction ensembles of the tests (16–20 cells, 4–5 min) reach
+# 0.86–0.96; an angle unrelated to head direction gives |ρ| near 0.
+HEAD_DIRECTION_AGREEMENT = HEAD_DIRECTION_FOLLOWED
 
 
 def spatial_phase_map(theta: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -48,3 +55,20 @@ def behaviour_checks(
     x, y = rates.x[rows], rates.y[rows]
     hd = None if rates.hd is None else abs(fisher_lee_correlation(theta[:, 0], rates.hd[rows]))
     return hd, [spatial_phase_map(theta[:, c], x, y) for c in range(theta.shape[1])]
+
+
+def head_direction_warning(decoding: Decoding | None) -> str:
+    """A warning when a decoded ring does not follow the recorded head direction (|ρ| below
+    :data:`HEAD_DIRECTION_AGREEMENT`); "" when it does, or when the agreement was not measured (no head
+    direction, or a torus, whose circles are not expected to follow it)."""
+    hd = (decoding.metrics.get("head_direction") if decoding is not None else None) or {}
+    rho = hd.get("circular_correlation")
+    if rho is None or rho >= HEAD_DIRECTION_AGREEMENT:
+        return ""
+    return (
+        f"The decoded angle does not follow the recorded head direction (ρ = {rho:.2f}, median error "
+        f"{hd.get('median_error_deg', float('nan')):.0f}°; a head-direction ring reaches ρ ≥ "
+        f"{HEAD_DIRECTION_AGREEMENT:g}): the ring may not be the head-direction ring. It may follow another "
+        "variable (position along a looping path, time), or head direction may be recorded poorly; compare "
+        "them in the PathCompare view before reading the ring as a compass."
+    )

@@ -261,10 +261,16 @@ def execute(args: argparse.Namespace) -> int:
 
 
 def print_verdict(result: AnalysisResult) -> None:
-    """The verdict, its evidence, the p-values of the longest bars and, on a ring with head direction
-    recorded, how well the decoded angle follows it."""
+    """The verdict in words with its p-values, the test, the p-values of the longest bars, on a ring with head
+    direction recorded how well the decoded angle follows it (warned when it does not), and after a 'none'
+    or a doubtful verdict the next steps as options of ``canns-asa run``."""
+    from core.behaviour import head_direction_warning
+    from core.guidance import next_steps
+    from core.significance import verdict_words
+
     sig = result.significance
-    print(f"{result.verdict}: {sig.evidence}")
+    print(f"{result.verdict}: {verdict_words(sig)[1]}.")
+    print(f"  test: {sig.test}")
     for dim in range(1, len(result.persistence.diagrams)):
         text = p_value_text(sig, dim)
         if text:
@@ -275,6 +281,12 @@ def print_verdict(result: AnalysisResult) -> None:
             f"  decoded angle vs head direction: circular correlation {hd['circular_correlation']:.2f}, "
             f"median error {hd['median_error_deg']:.0f}°"
         )
+    warning = head_direction_warning(result.decoding)
+    if warning:
+        print(f"  warning: {warning}")
+    for step in next_steps(sig, result.config):
+        option = f" ({' '.join(step.cli_args())})" if step.actionable else ""
+        print(f"  next: {step.label}{option}: {step.explanation}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -129,7 +129,7 @@ def format_p(p: float) -> str:
 
 
 def p_value_text(sig: Significance | None, dim: int) -> str:
-    """"p: 1.2e-04, 0.91, 1" for the tested bars of dimension ``dim`` (longest first); "" when untested."""
+    """ "p: 1.2e-04, 0.91, 1" for the tested bars of dimension ``dim`` (longest first); "" when untested."""
     values = (sig.bar_p_values.get(f"h{dim}") if sig is not None else None) or []
     return "p: " + ", ".join(format_p(p) for p in values) if values else ""
 
@@ -271,7 +271,78 @@ def verdict(significant: dict[str, int]) -> tuple[str, str]:
         return "ring", counts + ": the population activity lies on a ring"
     if h1 == 2:
         return "none", counts + ": two circles but no enclosed surface, not a torus (try more H2 landmarks)"
-    return "none", counts + ": neither a ring (1, 0) nor a torus (2, 1)"
+    return "none", counts + (
+        ": neither a ring (one loop, no enclosed surface) nor a torus (two loops, one enclosed surface)"
+    )
+
+
+NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def _loops(n: int, what: str = "loop") -> str:
+    """'no significant loop', 'one significant loop', 'two significant loops'."""
+    word = NUMBER_WORDS[n] if n < len(NUMBER_WORDS) else str(n)
+    return f"{word} significant {what}{'s' if n > 1 else ''}"
+
+
+def _deciding_p(sig: Significance, dim: int, count: int) -> float | None:
+    """The adjusted p-value behind ``count`` bars of dimension ``dim``: the gap below the count-th bar when
+    some are counted, else the clearest gap tested (None when no gap was tested)."""
+    gaps = [g for g in sig.gaps if g.dim == dim]
+    if count:
+        gap = next((g for g in gaps if g.k == count), None)
+    else:
+        gap = min(gaps, key=lambda g: (g.p_adjusted, -g.statistic), default=None)
+    return gap.p_adjusted if gap is not None else None
+
+
+def verdict_words(sig: Significance) -> tuple[str, str]:
+    """(headline, explanation) of a verdict in plain words, with the p-values behind it: ("Ring", "one
+    significant loop (gap test p = 0.003): the population activity lies on a ring, a single circle").
+
+    The words only read :class:`Significance` (counts, gaps, refusals): they never change what was decided.
+    A loop is an H1 bar, an enclosed surface an H2 bar; p is Bonferroni-adjusted as in the test.
+    """
+    h1 = sig.significant.get("h1", 0)
+    h2 = sig.significant.get("h2")
+    p1, p2 = _deciding_p(sig, 1, h1), _deciding_p(sig, 2, h2 or 0) if h2 is not None else None
+    test = sig.method or "gap test"
+    if h1:
+        loops = f"{_loops(h1)} ({test} p = {format_p(p1)})" if p1 is not None else _loops(h1)
+    else:
+        clearest = f"; the clearest gap has p = {format_p(p1)}" if p1 is not None else ""
+        loops = f"{_loops(0)} ({test}, α = {sig.alpha:g}{clearest})"
+    if h2 is not None:
+        surface = _loops(h2, "enclosed surface")
+        loops += f" and {surface}" + (f" (p = {format_p(p2)})" if h2 and p2 is not None else "")
+    if sig.reasons:
+        return "No claim", f"{loops}, but " + "; ".join(sig.reasons)
+    if sig.verdict == "ring":
+        return "Ring", f"{loops}: the population activity lies on a ring, a single circle"
+    if sig.verdict == "torus":
+        return "Torus", f"{loops}: the population activity lies on a torus, two independent circles"
+    if h1 == 0:
+        clearest = (
+            f"{test}: the clearest gap has p = {format_p(p1)}, α = {sig.alpha:g}" if p1 is not None else test
+        )
+        surface = f"; {_loops(h2, 'enclosed surface')}" if h2 else ""
+        return (
+            "No ring or torus",
+            f"no loop stands out from the noise ({clearest}{surface}) at these settings",
+        )
+    if h1 == 2 and h2 == 0:
+        return "No torus", f"{loops}: a torus also encloses one surface (more H2 landmarks may find it)"
+    return (
+        "No ring or torus",
+        f"{loops}: a ring has one loop and no enclosed surface, a torus two loops and one",
+    )
+
+
+def verdict_sentence(sig: Significance) -> str:
+    """The verdict in one plain sentence with its p-values (:func:`verdict_words`), e.g. "Ring: one
+    significant loop (gap test p = 0.003): the population activity lies on a ring, a single circle." """
+    headline, explanation = verdict_words(sig)
+    return f"{headline}: {explanation}."
 
 
 @dataclass(frozen=True)

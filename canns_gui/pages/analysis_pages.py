@@ -1,4 +1,9 @@
-"""Preprocess, TDA and Decode: parameter forms, a Run button each, and live previews of the results."""
+"""Preprocess, TDA and Decode: parameter forms, a Run button each, and live previews of the results.
+
+Each page shows only the result the session holds for its stage (drawn when it is stored), so it never
+shows another recording's: a new recording clears every page, which then says what to run, and a result
+computed under other parameters than the current ones carries a stale banner.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +12,21 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
+from PySide6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from canns_gui.forms import ConfigForm
 from canns_gui.pages.base import Page, parameter_column
 from canns_gui.views.barcode_tab import draw_barcode
 from canns_gui.views.common import TWO_PI, colormap, ink
+from core.behaviour import head_direction_warning
 from core.embedding import MAX_UMAP_POINTS, Embedding2D, embed_2d, umap_available
+from core.guidance import Step, next_steps
 from core.homology import Persistence
 from core.pipeline import PRESETS
 from core.pointcloud import PointCloud
+from core.presets import profile
 from core.progress import Reporter
-from core.significance import Significance
+from core.significance import Significance, p_value_text, verdict_sentence
 
 DIM_PENS = ((76, 114, 176), (221, 132, 82), (85, 168, 104))
 COLOUR_LEVELS = 64  # distinct colours of the point-cloud view
@@ -28,21 +36,26 @@ UMAP_TASK = "UMAP view"
 
 @dataclass(frozen=True)
 class TdaResult:
-    """What the TDA page computes and shows: the cloud, its persistence, their significance and the
-    cloud's PCA view."""
+    """What the TDA page computes and shows: the cloud, its persistence, their significance, the cloud's
+    PCA view, and the next steps suggested after this verdict (:func:`core.guidance.next_steps`)."""
 
     cloud: PointCloud
     persistence: Persistence
     significance: Significance
     pca: Embedding2D
+    steps: tuple[Step, ...] = ()
 
 
 class StagePage(Page):
-    """A page that edits some config sections and runs one stage of the staged analysis."""
+    """A page that edits some config sections and runs one stage of the staged analysis.
+
+    It draws the session's result of its stage whenever one is stored (:meth:`show_result`), clears itself
+    when a recording is loaded (:meth:`clear`), and says what to run while it has nothing to show."""
 
     stage = ""
     sections: tuple[str, ...] = ()
     run_label = "Run"
+    result_name = "results"  # what the page shows, for "no … yet"
 
     def __init__(self, session, window, log) -> None:
         super().__init__(session, window, log)
@@ -64,11 +77,16 @@ class StagePage(Page):
         self.controls.addStretch(1)
         row.addWidget(parameter_column(self.controls))
         self.results_area = QVBoxLayout()
+        self.placeholder = QLabel("")  # what to run, while the page has no result
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setStyleSheet("color: palette(mid); font-size: 14px; padding: 4px;")
+        self.results_area.addWidget(self.placeholder)
         row.addLayout(self.results_area, 1)
         self.body.addLayout(row, 1)
         session.config_changed.connect(self.update_banner)
         session.recording_changed.connect(self.clear)
-        session.result_changed.connect(lambda stage: self.update_banner())
+        session.result_changed.connect(self._stored)
+        self.update_placeholder()
 
     def compute(self, analysis, config, report: Reporter):
         """Worker-thread work of this page; returns what :meth:`show_result` displays."""
@@ -77,12 +95,43 @@ class StagePage(Page):
     def show_result(self, value) -> None:
         raise NotImplementedError
 
+    def clear_result(self) -> None:
+        """Remove the shown result (plots, texts)."""
+
+    @property
+    def has_result(self) -> bool:
+        return self.stage in self.session.results
+
     def clear(self) -> None:
+        """A new recording: nothing of the previous one stays on the page."""
         self.status.setText("")
+        self.clear_result()
+        self.update_placeholder()
+        self.update_banner()
+
+    def update_placeholder(self) -> None:
+        if self.has_result:
+            self.placeholder.hide()
+            return
+        if self.session.loaded is None:
+            text = (
+                f"No {self.result_name} yet: load a recording (Import page), then press “{self.run_label}”."
+            )
+        else:
+            label = self.session.loaded.label or "this recording"
+            text = f"No {self.result_name} for {label} yet: press “{self.run_label}”."
+        self.placeholder.setText(text)
+        self.placeholder.show()
+
+    def _stored(self, stage: str) -> None:
+        if stage == self.stage and self.has_result:
+            self.show_result(self.session.result(stage))
+            self.update_placeholder()
         self.update_banner()
 
     def start(self, then=None) -> None:
-        """Run this page's stage on a worker; ``then()`` runs after its result is shown."""
+        """Run this page's stage on a worker; ``then()`` runs after its result is shown. A result that
+        arrives after another recording was loaded is dropped (and ``then`` not called)."""
         analysis, config = self.session.analysis, self.session.config
         if analysis is None:
             self.show_banner("Load a recording first (Import page).")
@@ -94,8 +143,10 @@ class StagePage(Page):
             return page.compute(analysis, config, Reporter(progress, cancel))
 
         def done(value) -> None:
-            self.session.store(self.stage, key, value)
-            self.show_result(value)
+            if self.session.analysis is not analysis:
+                self.log(f"{self.title.lower()}: result of the previous recording dropped")
+                return
+            self.session.store(self.stage, key, value)  # draws it (_stored)
             if then is not None:
                 then()
 
@@ -105,7 +156,10 @@ class StagePage(Page):
         if self.session.analysis is None:
             self.show_banner("")
         elif self.session.is_stale(self.stage):
-            self.show_banner("Parameters changed since these results were computed: press “Run” to update.")
+            self.show_banner(
+                "Parameters changed since these results were computed. "
+                f"Run “{self.run_label}” again to update them."
+            )
         else:
             self.show_banner("")
 
@@ -115,10 +169,11 @@ class PreprocessPage(StagePage):
     stage = "preprocess"
     sections = ("preprocess",)
     run_label = "Compute rate matrix"
+    result_name = "rate matrix"
     help_text = (
         "Spike trains become a rate matrix: bins of dt (s), Gaussian smoothing (s), and only bins where the "
         "animal moves faster than the speed threshold (cm/s). A preset fills every page's parameters; values "
-        "you typed are kept."
+        "you typed are kept. auto (the default, as in canns-asa) chooses them from each recording it loads."
     )
 
     def __init__(self, session, window, log) -> None:
@@ -127,7 +182,7 @@ class PreprocessPage(StagePage):
         preset_row.addWidget(QLabel("Preset"))
         self.preset = QComboBox()
         self.preset.addItems(PRESETS)
-        self.preset.setCurrentText("auto")  # as the CLI: settings chosen from each recording when it loads
+        self.preset.setCurrentText(session.preset)  # auto: chosen from each recording when it loads
         preset_row.addWidget(self.preset, 1)
         apply = QPushButton("Apply")
         apply.clicked.connect(self.apply_preset)
@@ -142,12 +197,23 @@ class PreprocessPage(StagePage):
         self.image.view.setAspectLocked(False)
         self.results_area.addWidget(QLabel("Rate matrix, first 60 s of kept bins (colour: Hz)"))
         self.results_area.addWidget(self.image, 1)
+        self._shown_preset = session.config.preset
+        session.config_changed.connect(self._preset_changed)
         session.recording_changed.connect(self._recording_loaded)
 
+    def _preset_changed(self) -> None:
+        """Show the session's preset once it changes (a project restored, a suggested step applied)."""
+        if self.session.config.preset != self._shown_preset:
+            self._shown_preset = self.session.config.preset
+            if self.session.preset in PRESETS:
+                self.preset.setCurrentText(self.session.preset)
+
     def _recording_loaded(self) -> None:
-        """``auto`` chooses its settings from each new recording (values the user typed are kept)."""
-        if self.preset.currentText() == "auto" and self.session.recording is not None:
-            self.apply_preset()
+        """The session resolved ``auto`` for the new recording: say what it chose."""
+        if self.session.preset == "auto" and self.session.recording is not None:
+            message = f"preset auto: settings chosen for {profile(self.session.recording).describe()}"
+            self.status.setText(message)
+            self.log(message)
 
     def apply_preset(self) -> None:
         kept = self.session.apply_preset(self.preset.currentText())
@@ -159,6 +225,9 @@ class PreprocessPage(StagePage):
 
     def compute(self, analysis, config, report):
         return analysis.rates(config, report)
+
+    def clear_result(self) -> None:
+        self.image.clear()
 
     def show_result(self, rm) -> None:
         n = min(rm.n_bins, int(60 / rm.config.dt_s))
@@ -179,6 +248,7 @@ class TdaPage(StagePage):
     stage = "significance"
     sections = ("point_cloud", "persistence", "significance")
     run_label = "Compute barcode"
+    result_name = "barcode or verdict"
     help_text = (
         "Point cloud (Gardner et al. 2022): active bins, PCA, fuzzy downsampling, −log fuzzy membership "
         "distance; then persistent homology. Significance: the gap test (p-values from the F law of the gaps "
@@ -190,6 +260,15 @@ class TdaPage(StagePage):
         self.verdict = QLabel("")
         self.verdict.setStyleSheet("font-size: 15px; font-weight: bold;")
         self.verdict.setWordWrap(True)
+        self.test_note = QLabel("")  # the test behind the verdict and the bars' p-values
+        self.test_note.setWordWrap(True)
+        self.test_note.setStyleSheet("color: palette(mid);")
+        self.steps_box = QFrame()  # next steps after a 'none' or a doubtful verdict
+        self.steps_box.setFrameShape(QFrame.StyledPanel)
+        self.steps_layout = QVBoxLayout(self.steps_box)
+        self.steps_layout.setContentsMargins(8, 6, 8, 6)
+        self.steps_box.hide()
+        self.step_buttons: list[QPushButton] = []
         view_row = QHBoxLayout()
         view_row.addWidget(QLabel("Point-cloud view"))
         self.view_choice = QComboBox()
@@ -220,6 +299,7 @@ class TdaPage(StagePage):
         bar_view.setBackground(pg.getConfigOption("background"))
         bar_view.addItem(self.cloud_bar)
         bar_view.setFixedHeight(62)
+        self.bar_view = bar_view
         self.cloud_note = QLabel("")
         self.cloud_note.setWordWrap(True)
         self.barcode_plot = pg.PlotWidget(title="Barcode")
@@ -234,9 +314,12 @@ class TdaPage(StagePage):
         plots.addLayout(cloud_box, 1)
         plots.addWidget(self.barcode_plot, 1)
         self.results_area.addWidget(self.verdict)
+        self.results_area.addWidget(self.test_note)
+        self.results_area.addWidget(self.steps_box)
         self.results_area.addLayout(plots, 1)
         self._cloud = None  # the PointCloud on display
         self._embeddings: dict[str, Embedding2D] = {}  # "pca"/"umap" → embedding of self._cloud
+        self.bar_view.hide()  # until a cloud is drawn
         session.result_changed.connect(self._result_changed)
         window.runner.failed.connect(lambda name, *_: self._umap_ended(name, "failed"))
         window.runner.cancelled.connect(lambda name: self._umap_ended(name, "cancelled"))
@@ -244,11 +327,16 @@ class TdaPage(StagePage):
     def compute(self, analysis, config, report) -> TdaResult:
         significance = analysis.significance(config, report)
         cloud = analysis.cloud(config)
-        return TdaResult(cloud, analysis.persistence(config), significance, embed_2d(cloud.points, "pca"))
+        steps = tuple(next_steps(significance, config, profile(analysis.recording)))
+        pca = embed_2d(cloud.points, "pca")
+        return TdaResult(cloud, analysis.persistence(config), significance, pca, steps)
 
     def show_result(self, value: TdaResult) -> None:
         cloud, pers, sig, pca = value.cloud, value.persistence, value.significance, value.pca
-        self.verdict.setText(f"Verdict: {sig.verdict} — {sig.evidence}")
+        self.verdict.setText(verdict_sentence(sig))
+        p_values = "; ".join(f"H{d} longest bars {t}" for d in (1, 2) if (t := p_value_text(sig, d)))
+        self.test_note.setText(f"How: {sig.test}." + (f" {p_values}." if p_values else ""))
+        self.show_steps(value.steps)
         if cloud is not self._cloud:
             self._cloud, self._embeddings = cloud, {"pca": pca}
         draw_barcode(self.barcode_plot, pers, sig)
@@ -259,12 +347,71 @@ class TdaPage(StagePage):
         # the cloud on the next turns of the event loop (two short GUI steps rather than one long one), and
         # after ``then`` of a chained run has started; PCA first while a UMAP is still to compute
         if self.view_choice.currentText() == "UMAP" and "umap" not in self._embeddings:
-            QTimer.singleShot(0, lambda: self._draw_embedding(self._embeddings["pca"]))
+            QTimer.singleShot(
+                0, lambda: self._cloud is cloud and self._draw_embedding(self._embedding("pca"))
+            )
         QTimer.singleShot(0, self.show_cloud_view)
 
-    def clear(self) -> None:
-        super().clear()
+    def clear_result(self) -> None:
         self._cloud, self._embeddings = None, {}
+        self.verdict.setText("")
+        self.test_note.setText("")
+        self.show_steps(())
+        self.cloud_plot.clear()
+        self.cloud_plot.setTitle("Point cloud")
+        self.cloud_plot.setLabel("bottom", "PC1")
+        self.cloud_plot.setLabel("left", "PC2")
+        self.bar_view.hide()  # no colours to explain
+        self.cloud_note.setText("")
+        self.barcode_plot.clear()
+
+    def show_steps(self, steps: tuple[Step, ...]) -> None:
+        """The next steps: a button for each that changes parameters (applies them and reruns TDA), a line
+        for each that only informs."""
+        while self.steps_layout.count():
+            item = self.steps_layout.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        self.step_buttons = []
+        if not steps:
+            self.steps_box.hide()
+            return
+        self.steps_layout.addWidget(QLabel("<b>Next steps</b>"))
+        for step in steps:
+            row = QHBoxLayout()
+            explanation = QLabel(
+                step.explanation if step.actionable else f"<b>{step.label}.</b> {step.explanation}"
+            )
+            explanation.setWordWrap(True)
+            if step.actionable:
+                button = QPushButton(step.label)
+                button.setToolTip("Apply and rerun TDA; canns-asa run " + " ".join(step.cli_args()))
+                button.clicked.connect(lambda _=False, s=step: self.run_step(s))
+                self.step_buttons.append(button)
+                row.addWidget(button)
+            row.addWidget(explanation, 1)
+            holder = QWidget()
+            holder.setLayout(row)
+            row.setContentsMargins(0, 0, 0, 0)
+            self.steps_layout.addWidget(holder)
+        self.steps_box.show()
+
+    def step_button(self, label: str) -> QPushButton:
+        """The button of the next step called ``label`` (e.g. "Try the hd preset")."""
+        return next(b for b in self.step_buttons if b.text() == label)
+
+    def run_step(self, step: Step) -> None:
+        """Apply a suggested step's change (values typed by the user kept) and rerun TDA with it."""
+        if self.window.busy:
+            self.show_banner(
+                f"'{self.window.runner.current}' is running: try “{step.label}” when it is done."
+            )
+            return
+        kept = self.session.apply_step(step)
+        message = f"{step.label}: applied" + ("; kept your values for " + ", ".join(kept) if kept else "")
+        self.status.setText(message)
+        self.log(message)
+        self.start()
 
     def _result_changed(self, stage: str) -> None:
         if stage == "decoding" and self._cloud is not None:
@@ -360,6 +507,7 @@ class TdaPage(StagePage):
             symbolBrush=[brushes[i] for i in level],
             symbolPen=None,
         )
+        self.bar_view.show()
         self.cloud_bar.setColorMap(cmap)
         self.cloud_bar.setLevels((lo, hi))
         self.cloud_bar.getAxis("bottom").setLabel(label, color=ink())
@@ -398,6 +546,7 @@ class DecodePage(StagePage):
     stage = "decoding"
     sections = ("decoding",)
     run_label = "Decode phases"
+    result_name = "decoded phases"
     help_text = (
         "Circular coordinates from the significant H1 classes (radians), extended to every time bin; a torus "
         "is aligned to its lattice. With head direction recorded, the agreement is measured."
@@ -407,21 +556,37 @@ class DecodePage(StagePage):
         super().__init__(session, window, log)
         self.metrics = QLabel("")
         self.metrics.setWordWrap(True)
+        self.warning = QLabel("")  # a decoding that disagrees with the recorded behaviour
+        self.warning.setWordWrap(True)
+        self.warning.setStyleSheet("background: #f8d7da; color: #58151c; padding: 6px; border-radius: 4px;")
+        self.warning.hide()
         self.phase_plot = pg.PlotWidget(title="Decoded phases (first 120 s)")
         self.phase_plot.setLabel("bottom", "time", units="s")
         self.phase_plot.setLabel("left", "phase", units="rad")
         self.phase_plot.addLegend(offset=(-10, 10))
+        self.results_area.addWidget(self.warning)
         self.results_area.addWidget(self.metrics)
         self.results_area.addWidget(self.phase_plot, 1)
 
     def compute(self, analysis, config, report):
         return analysis.decoding(config, report)
 
-    def show_result(self, dec) -> None:
+    def clear_result(self) -> None:
         self.phase_plot.clear()
+        self.metrics.setText("")
+        self.warning.setText("")
+        self.warning.hide()
+
+    def show_result(self, dec) -> None:
+        self.clear_result()
         if dec is None:
-            self.metrics.setText("Nothing to decode: no significant circle (verdict 'none').")
+            self.metrics.setText(
+                "Nothing to decode: no significant circle (verdict 'none'); the TDA page suggests next steps."
+            )
             return
+        warning = head_direction_warning(dec)
+        self.warning.setText(warning)
+        self.warning.setVisible(bool(warning))
         window = np.flatnonzero(dec.t < dec.t[0] + 120)
         for c in range(dec.n_circles):
             t, phase = wrapped_line(dec.t[window], dec.theta[window, c])
