@@ -255,17 +255,19 @@ def execute(args: argparse.Namespace) -> int:
     views = parse_views(args.views, result)
     paths, view_metrics = export_views(recording, result, out, views, device, progress=reporter.sub(0.8, 1.0))
     paths += write_run_outputs(out, recording, result, warnings, view_metrics)
-    print_verdict(result)
+    print_verdict(result, recording)
     print(f"wrote {len(paths)} files to {out}", file=sys.stderr)
     return 0
 
 
-def print_verdict(result: AnalysisResult) -> None:
+def print_verdict(result: AnalysisResult, recording=None) -> None:
     """The verdict in words with its p-values, the test, the p-values of the longest bars, on a ring with head
     direction recorded how well the decoded angle follows it (warned when it does not), and after a 'none'
-    or a doubtful verdict the next steps as options of ``canns-asa run``."""
+    or a doubtful verdict the next steps as options of ``canns-asa run`` (fitted to ``recording``, when
+    given)."""
     from core.behaviour import head_direction_warning
     from core.guidance import next_steps
+    from core.presets import profile
     from core.significance import verdict_words
 
     sig = result.significance
@@ -284,7 +286,7 @@ def print_verdict(result: AnalysisResult) -> None:
     warning = head_direction_warning(result.decoding)
     if warning:
         print(f"  warning: {warning}")
-    for step in next_steps(sig, result.config):
+    for step in next_steps(sig, result.config, profile(recording) if recording is not None else None):
         option = f" ({' '.join(step.cli_args())})" if step.actionable else ""
         print(f"  next: {step.label}{option}: {step.explanation}")
 

@@ -184,8 +184,9 @@ def test_cli_prints_the_sentence_and_the_steps(capsys):
     rec = synthetic.independent_units(n_units=12, duration_s=120.0, seed=1)
     args = build_parser().parse_args(["run", "x.npz"])
     result = run_analysis(rec, config_from_args(args))
-    print_verdict(result)
+    print_verdict(result, rec)
     out = capsys.readouterr().out
     assert out.startswith("none: no loop stands out from the noise (gap test")
-    assert "  next: Try the hd preset (--preset hd): " in out
+    first = out.split("  next: ")[1]
+    assert first.startswith("Try the hd preset (--preset hd): ") and "12 units" in first  # fitted to the data
     assert f"--set significance.n_shuffles={SHUFFLES}" in out
