@@ -44,10 +44,30 @@ class DecodeConfig(Config):
     reduction of two circles."""
 
     epsilon_fraction: float = field(
-        default=0.5, metadata={"min": 0.05, "max": 0.95, "help": "position of ε inside each bar"}
+        default=0.5,
+        metadata={
+            "min": 0.05,
+            "max": 0.95,
+            "help": "position of ε inside each bar",
+            "ref": "de Silva, Morozov & Vejdemo-Johansson 2011, Discrete Comput Geom 45:737",
+        },
     )
-    n_circles: int | None = field(default=None, metadata={"min": 1, "max": 2, "help": "classes to decode"})
-    align_torus: bool = field(default=True, metadata={"help": "decorrelate the two circles (torus)"})
+    n_circles: int | None = field(
+        default=None,
+        metadata={
+            "min": 1,
+            "max": 2,
+            "help": "classes to decode",
+            "ref": "de Silva, Morozov & Vejdemo-Johansson 2011, Discrete Comput Geom 45:737",
+        },
+    )
+    align_torus: bool = field(
+        default=True,
+        metadata={
+            "help": "decorrelate the two circles (torus)",
+            "ref": "Scoccola et al. 2023, SoCG (lattice reduction)",
+        },
+    )
 
 
 @dataclass

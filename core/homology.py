@@ -38,11 +38,32 @@ class PersistenceConfig(Config):
     """
 
     maxdim: int = field(default=1, metadata={"choices": [1, 2], "help": "highest homology dimension"})
-    coeff: int = field(default=47, metadata={"min": 2, "max": 997, "help": "prime field Z/p"})
-    backend: str = field(
-        default="auto", metadata={"choices": ["auto", "ripser", "canns-lib", "ripser++"], "help": "engine"}
+    coeff: int = field(
+        default=47,
+        metadata={
+            "min": 2,
+            "max": 997,
+            "help": "prime field Z/p",
+            "ref": "Gardner et al. 2022, Nature 602:123 (p = 47)",
+        },
     )
-    n_landmarks_h2: int = field(default=300, metadata={"min": 20, "max": 2000, "help": "landmarks for H2"})
+    backend: str = field(
+        default="auto",
+        metadata={
+            "choices": ["auto", "ripser", "canns-lib", "ripser++"],
+            "help": "engine",
+            "ref": "ripser: Bauer 2021, J Appl Comput Topol 5:391",
+        },
+    )
+    n_landmarks_h2: int = field(
+        default=300,
+        metadata={
+            "min": 20,
+            "max": 2000,
+            "help": "landmarks for H2",
+            "ref": "max-min landmarks: de Silva & Carlsson 2004",
+        },
+    )
     threshold_quantiles: tuple[float, ...] = field(
         default=(0.2, 0.35, 0.6, 1.0),
         metadata={"min": 0.01, "max": 1.0, "help": "truncation schedule (quantiles of finite distances)"},

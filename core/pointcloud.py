@@ -27,24 +27,82 @@ from core.progress import CancelCheck, ProgressCallback, Reporter
 class PointCloudConfig(Config):
     """Parameters of the point cloud (defaults: Gardner et al. 2022)."""
 
-    time_step: int = field(default=5, metadata={"min": 1, "max": 100_000, "help": "keep every n-th bin"})
+    time_step: int = field(
+        default=5,
+        metadata={
+            "min": 1,
+            "max": 100_000,
+            "help": "keep every n-th bin",
+            "ref": "Gardner et al. 2022, Nature 602:123",
+        },
+    )
     n_active_bins: int = field(
-        default=15000, metadata={"min": 100, "max": 200000, "help": "bins with the highest total activity"}
+        default=15000,
+        metadata={
+            "min": 100,
+            "max": 200000,
+            "help": "bins with the highest total activity",
+            "ref": "Gardner et al. 2022, Nature 602:123",
+        },
     )
     sqrt: bool = field(default=False, metadata={"help": "square root of the rates (Poisson noise)"})
-    zscore: bool = field(default=True, metadata={"help": "z-score units before PCA"})
-    n_pca: int = field(default=6, metadata={"min": 2, "max": 50, "help": "PCA dimensions"})
-    n_neighbors_downsample: int = field(
-        default=1000, metadata={"min": 5, "max": 5000, "help": "neighbours of the density estimate"}
+    zscore: bool = field(
+        default=True,
+        metadata={"help": "z-score units before PCA", "ref": "Gardner et al. 2022, Nature 602:123"},
     )
-    n_points: int = field(default=1200, metadata={"min": 50, "max": 5000, "help": "points kept for homology"})
+    n_pca: int = field(
+        default=6,
+        metadata={
+            "min": 2,
+            "max": 50,
+            "help": "PCA dimensions",
+            "ref": "Gardner et al. 2022, Nature 602:123",
+        },
+    )
+    n_neighbors_downsample: int = field(
+        default=1000,
+        metadata={
+            "min": 5,
+            "max": 5000,
+            "help": "neighbours of the density estimate",
+            "ref": "Gardner et al. 2022, Nature 602:123; fuzzy membership: McInnes et al. 2018 (UMAP)",
+        },
+    )
+    n_points: int = field(
+        default=1200,
+        metadata={
+            "min": 50,
+            "max": 5000,
+            "help": "points kept for homology",
+            "ref": "Gardner et al. 2022, Nature 602:123",
+        },
+    )
     omega: float = field(
-        default=1.0, metadata={"min": 0.0, "max": 10.0, "help": "density subtracted per pick"}
+        default=1.0,
+        metadata={
+            "min": 0.0,
+            "max": 10.0,
+            "help": "density subtracted per pick",
+            "ref": "Gardner et al. 2022, Nature 602:123",
+        },
     )
     n_neighbors_metric: int = field(
-        default=800, metadata={"min": 5, "max": 5000, "help": "neighbours of the −log membership metric"}
+        default=800,
+        metadata={
+            "min": 5,
+            "max": 5000,
+            "help": "neighbours of the −log membership metric",
+            "ref": "Gardner et al. 2022, Nature 602:123; fuzzy membership: McInnes et al. 2018 (UMAP)",
+        },
     )
-    metric: str = field(default="cosine", metadata={"choices": ["cosine", "euclidean"], "help": "metric"})
+    metric: str = field(
+        default="cosine",
+        metadata={
+            "choices": ["cosine", "euclidean"],
+            "help": "metric",
+            "ref": "Gardner et al. 2022, Nature 602:123",
+        },
+    )
 
 
 @dataclass

@@ -31,12 +31,35 @@ class PreprocessConfig(Config):
     two epochs; None: max(0.1 s, 5 × the median sample interval).
     """
 
-    dt_s: float = field(default=0.01, metadata={"unit": "s", "min": 1e-4, "max": 1.0, "help": "bin width"})
+    dt_s: float = field(
+        default=0.01,
+        metadata={
+            "unit": "s",
+            "min": 1e-4,
+            "max": 1.0,
+            "help": "bin width",
+            "ref": "Gardner et al. 2022, Nature 602:123",
+        },
+    )
     sigma_s: float = field(
-        default=0.05, metadata={"unit": "s", "min": 0.0, "max": 5.0, "help": "Gaussian smoothing s.d."}
+        default=0.05,
+        metadata={
+            "unit": "s",
+            "min": 0.0,
+            "max": 5.0,
+            "help": "Gaussian smoothing s.d.",
+            "ref": "Gardner et al. 2022, Nature 602:123",
+        },
     )
     speed_min_cm_s: float | None = field(
-        default=2.5, metadata={"unit": "cm/s", "min": 0.0, "max": 100.0, "help": "keep bins above this speed"}
+        default=2.5,
+        metadata={
+            "unit": "cm/s",
+            "min": 0.0,
+            "max": 100.0,
+            "help": "keep bins above this speed",
+            "ref": "Gardner et al. 2022, Nature 602:123",
+        },
     )
     speed_sigma_s: float = field(
         default=0.2, metadata={"unit": "s", "min": 0.0, "max": 5.0, "help": "position smoothing for speed"}

@@ -62,10 +62,42 @@ class SignificanceConfig(Config):
     at least min_spikes_per_unit spikes) a ring / torus needs. min_piece_fraction: a piece of the cloud this
     large (fraction of points) that is apart from the rest where the loop is born makes it fragmented."""
 
-    n_shuffles: int = field(default=0, metadata={"min": 0, "max": 1000, "help": "shuffles (0: gap test)"})
-    alpha: float = field(default=0.05, metadata={"min": 1e-6, "max": 0.5, "help": "significance level α"})
-    max_bars: int = field(default=3, metadata={"min": 2, "max": 10, "help": "H1 bars tested"})
-    window: int = field(default=40, metadata={"min": MIN_WINDOW, "max": 200, "help": "noise bars per gap"})
+    n_shuffles: int = field(
+        default=0,
+        metadata={
+            "min": 0,
+            "max": 1000,
+            "help": "shuffles (0: gap test)",
+            "ref": "shuffle test: Gardner et al. 2022",
+        },
+    )
+    alpha: float = field(
+        default=0.05,
+        metadata={
+            "min": 1e-6,
+            "max": 0.5,
+            "help": "significance level α",
+            "ref": "gap test: Bobrowski & Skraba 2023, Sci Rep 13:12274; Rényi 1953",
+        },
+    )
+    max_bars: int = field(
+        default=3,
+        metadata={
+            "min": 2,
+            "max": 10,
+            "help": "H1 bars tested",
+            "ref": "gap test: Bobrowski & Skraba 2023, Sci Rep 13:12274; Rényi 1953",
+        },
+    )
+    window: int = field(
+        default=40,
+        metadata={
+            "min": MIN_WINDOW,
+            "max": 200,
+            "help": "noise bars per gap",
+            "ref": "gap test: Bobrowski & Skraba 2023, Sci Rep 13:12274; Rényi 1953",
+        },
+    )
     seed: int = field(default=0, metadata={"min": 0, "max": 2**31 - 1, "help": "random seed of the shuffles"})
     min_shift_s: float = field(
         default=20.0, metadata={"unit": "s", "min": 0.0, "max": 3600.0, "help": "smallest shift"}
