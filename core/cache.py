@@ -4,18 +4,37 @@
 process (a reopened project, a rerun of the same analysis) loads them instead of recomputing. Disk entries
 are ``<key>.npz`` files holding the result's arrays and a JSON description of everything else; they are read
 with ``allow_pickle=False`` and only registered dataclasses are rebuilt: loading never executes file code.
+
+Every entry is signed: the file is ``SIGNED_MAGIC``, an HMAC-SHA256 of the npz bytes under this user's
+random key (:func:`user_key`, kept in the user's config folder, mode 0600), then the npz. An entry whose
+digest does not verify — written by another user, shipped with a project, planted, or written before
+entries were signed — is a miss and is never copied anywhere; its bytes are never parsed. A file is read
+only up to a size limit (the folder's ``max_bytes`` and a memory budget, :func:`memory_budget_bytes`), and
+a rebuilt result must have the declared types and consistent shapes (:func:`check_result`), else it is a
+miss too.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import importlib
+import io
 import json
+import math
+import mmap
+import numbers
 import os
 import re
+import secrets
+import stat
+import struct
 import tempfile
 import time
+import types
+import typing
+import zipfile
 from collections import OrderedDict
 from dataclasses import asdict, fields, is_dataclass
 from pathlib import Path
@@ -98,6 +117,16 @@ META = "__meta__"  # the npz member holding the entry's JSON (UTF-8 bytes as uin
 ENTRY = re.compile(r"[0-9a-f]{16,128}\.npz")  # the only files a DiskCache reads, evicts or clears
 TMP_PREFIX, TMP_SUFFIX = ".", ".npz.tmp"
 STALE_TMP_S = 3600.0  # a temporary file this old (s) is left from a crashed write and removed
+SIGNED_MAGIC = b"canns-gui entry\x02"  # 16 bytes opening every signed entry, then its 32-byte digest
+DIGEST_BYTES = 32  # HMAC-SHA256
+HEADER_BYTES = len(SIGNED_MAGIC) + DIGEST_BYTES
+KEY_FILE = "cache-signing.key"  # in the user's config folder: 64 hex digits, mode 0600
+KEY_BYTES = 32
+# a file is opened without following a link or blocking on a pipe, in binary mode on Windows
+READ_FLAGS = (
+    os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+)
+MEMORY_FRACTION = 0.25  # an entry is read only if its file fits in this share of the physical memory
 
 # Dataclasses a disk entry may rebuild, by "module.QualName"; nothing else is ever instantiated on load.
 RESULT_TYPES: set[str] = {
@@ -118,6 +147,106 @@ _registered: dict[str, type] = {}
 
 class UnencodableError(TypeError):
     """A value the disk codec cannot store as arrays and JSON (it then stays in memory only)."""
+
+
+class UnusableEntry(ValueError):
+    """A cache file that is not this user's intact, signed entry (or is too large to read)."""
+
+
+# The signing key --------------------------------------------------------------------------------------------
+
+_keys: dict[Path, bytes] = {}  # key file → key, read once per process
+# used when no key file can be kept: its entries verify in this process only
+_PROCESS_KEY = secrets.token_bytes(KEY_BYTES)
+
+
+def key_file() -> Path:
+    """``<user config dir>/canns-gui/cache-signing.key`` (platformdirs)."""
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("canns-gui", appauthor=False)) / KEY_FILE
+
+
+def user_key() -> bytes:
+    """This user's cache-signing key: read from :func:`key_file`, created there (random, mode 0600) on
+    first use. A key file that others may read (group/other permissions, another owner) or that is
+    malformed is replaced by a new key, which turns every earlier entry into a miss. When no key file can
+    be kept (read-only config folder), a key for this process only is used."""
+    path = key_file()
+    key = _keys.get(path)
+    if key is None:
+        try:
+            key = _read_key(path)
+            if key is None:
+                key = _write_key(path)
+        except OSError:
+            key = _PROCESS_KEY
+        _keys[path] = key
+    return key
+
+
+def _read_key(path: Path) -> bytes | None:
+    """The key in ``path``; None when there is none or it cannot be trusted (it is then replaced)."""
+    try:
+        fd = os.open(path, READ_FLAGS)
+    except FileNotFoundError:
+        return None
+    except OSError:  # a symbolic link, or unreadable: not a key this user alone holds
+        return _write_key(path, replace=True)
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        private = os.name == "nt" or (st.st_uid == os.geteuid() and not st.st_mode & 0o077)
+        text = fh.read(4 * KEY_BYTES) if stat.S_ISREG(st.st_mode) else b""
+    try:
+        key = bytes.fromhex(text.decode("ascii").strip())
+    except (UnicodeDecodeError, ValueError):
+        key = b""
+    if not private or len(key) != KEY_BYTES:
+        return _write_key(path, replace=True)
+    return key
+
+
+def _write_key(path: Path, replace: bool = False) -> bytes:
+    """A new random key written to ``path`` (mode 0600); without ``replace``, a key another process
+    created meanwhile wins."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    key = secrets.token_bytes(KEY_BYTES)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(tmp, flags, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(key.hex().encode() + b"\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        if replace:
+            os.replace(tmp, path)
+            return key
+        try:
+            os.link(tmp, path)  # atomic, and never over a key another process has just created
+        except FileExistsError:
+            return _read_key(path) or key
+        except OSError:  # no hard links on this file system
+            os.replace(tmp, path)
+        return key
+    finally:
+        _remove(tmp)
+
+
+def sign(body: bytes | memoryview, secret: bytes | None = None) -> bytes:
+    """The digest (HMAC-SHA256) of an entry's npz bytes under ``secret`` (default :func:`user_key`)."""
+    mac = hmac.new(secret if secret is not None else user_key(), SIGNED_MAGIC, hashlib.sha256)
+    mac.update(body)
+    return mac.digest()
+
+
+def memory_budget_bytes() -> int:
+    """The largest entry file read back: ``MEMORY_FRACTION`` of the physical memory (2 GiB if unknown)."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):
+        total = 8 * 1024**3
+    return int(total * MEMORY_FRACTION)
 
 
 def default_cache_folder() -> Path:
@@ -223,8 +352,149 @@ def decode_value(tree: Any, arrays: dict[str, np.ndarray]) -> Any:
         allowed = {f.name for f in fields(cls) if f.init}
         if not isinstance(given, dict) or not set(given) <= allowed:
             raise ValueError(f"fields of {tree['c']} do not match")
-        return cls(**{name: decode_value(v, arrays) for name, v in given.items()})
+        values = {name: decode_value(v, arrays) for name, v in given.items()}
+        check_result(cls, values)
+        return cls(**values)
     raise ValueError(f"unknown node {kind!r}")
+
+
+# Checks of a rebuilt result: each field of its declared type, the arrays of consistent shapes -------------
+
+# Per result type: field → its dimensions (a name is the same size wherever it appears in the type, "*" is
+# any size; ``[dims]``: a list each of whose arrays has them). Fields left out, or None, are not checked.
+SHAPES: dict[str, dict[str, tuple | list]] = {
+    "core.preprocess.RateMatrix": {
+        "rates": ("bins", "units"),
+        "t": ("bins",),
+        "x": ("bins",),
+        "y": ("bins",),
+        "hd": ("bins",),
+        "speed_cm_s": ("bins",),
+        "unit_ids": ("units",),
+    },
+    "core.pointcloud.PointCloud": {
+        "points": ("points", "pcs"),
+        "bin_index": ("points",),
+        "distances": ("points", "points"),
+        "density": ("points",),
+        "pca_components": ("pcs", "units"),
+        "unit_mean": ("units",),
+        "unit_scale": ("units",),
+        "explained_variance_ratio": ("pcs",),
+    },
+    "core.homology.Persistence": {
+        "diagrams": [("*", 2)],
+        "cocycles_h1": [("*", 3)],
+        "landmarks_h2": ("*",),
+    },
+    "core.decoding.Decoding": {
+        "theta": ("bins", "circles"),
+        "t": ("bins",),
+        "x": ("bins",),
+        "y": ("bins",),
+        "hd": ("bins",),
+        "unit_ids": ("units",),
+        "unit_phase": ("units", "circles"),
+        "unit_concentration": ("units", "circles"),
+        "sampled_bin_index": ("samples",),
+        "sampled_theta": ("samples", "circles"),
+    },
+}
+
+
+def check_result(cls: type, values: dict[str, Any]) -> None:
+    """ValueError unless each of ``values`` (fields of dataclass ``cls``, about to be rebuilt from a cache
+    entry) has its declared type — an array where an array belongs (numbers, never records or objects), a
+    number where a number belongs, the declared dataclass, list or dict — and, for the pipeline's results,
+    shapes that agree with each other (:data:`SHAPES`)."""
+    hints = _hints(cls)
+    for name, value in values.items():
+        if not _fits(value, hints.get(name, Any)):
+            raise ValueError(f"{_type_name(cls)}.{name}: a {type(value).__name__} is not a {hints[name]}")
+    sizes: dict[str, int] = {}
+    for name, dims in SHAPES.get(_type_name(cls), {}).items():
+        value = values.get(name)
+        items, dims = (value or [], dims[0]) if isinstance(dims, list) else ([value], dims)
+        if not isinstance(items, list):
+            raise ValueError(f"{_type_name(cls)}.{name}: a {type(items).__name__} is not a list")
+        for item in items:
+            if item is not None and not _shape_fits(item, dims, sizes):
+                shape = getattr(item, "shape", (len(item),) if isinstance(item, list) else ())
+                raise ValueError(f"{_type_name(cls)}.{name}: shape {shape} does not fit {dims} ({sizes})")
+
+
+_hint_cache: dict[type, dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    hints = _hint_cache.get(cls)
+    if hints is None:
+        try:
+            hints = typing.get_type_hints(cls)
+        except Exception:  # an annotation that does not resolve is not checked
+            hints = {}
+        _hint_cache[cls] = hints
+    return hints
+
+
+def _fits(value: Any, annotation: Any) -> bool:
+    """Whether ``value`` is of the declared ``annotation`` (element types checked for arrays, dataclasses
+    and scalars inside lists and dicts; annotations this does not know are not checked)."""
+    if annotation is Any or annotation is object:
+        return True
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return any(_fits(value, arm) for arm in typing.get_args(annotation))
+    if annotation is type(None):
+        return value is None
+    if annotation is np.ndarray:
+        return type(value) is np.ndarray and value.dtype.kind in "biufcUS"
+    if annotation is bool:
+        return isinstance(value, (bool, np.bool_))
+    if annotation is int:
+        return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+    if annotation is float:
+        return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+    if annotation is str:
+        return isinstance(value, str)
+    if origin in (list, tuple) or annotation in (list, tuple):
+        if not isinstance(value, origin or annotation):
+            return False
+        args = typing.get_args(annotation)
+        if origin is list and args:
+            return all(_fits(v, args[0]) for v in value)
+        if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+            return all(_fits(v, args[0]) for v in value)
+        if origin is tuple and args:
+            return len(args) == len(value) and all(_fits(v, a) for v, a in zip(value, args, strict=True))
+        return True
+    if origin is dict or annotation is dict:
+        if not isinstance(value, dict):
+            return False
+        args = typing.get_args(annotation)
+        return not args or all(_fits(k, args[0]) and _fits(v, args[1]) for k, v in value.items())
+    if isinstance(annotation, type) and is_dataclass(annotation):
+        return isinstance(value, annotation)
+    return True
+
+
+def _shape_fits(value: Any, dims: tuple, sizes: dict[str, int]) -> bool:
+    """Whether ``value``'s shape matches ``dims``, binding named sizes in ``sizes`` on first sight."""
+    if isinstance(value, list):
+        shape: tuple = (len(value),)
+    elif isinstance(value, np.ndarray):
+        shape = value.shape
+    else:
+        return False
+    if len(shape) != len(dims):
+        return False
+    for size, dim in zip(shape, dims, strict=True):
+        if isinstance(dim, int):
+            if size != dim:
+                return False
+        elif dim != "*" and sizes.setdefault(dim, size) != size:
+            return False
+    return True
 
 
 def entry_arrays(key: str, value: Any) -> dict[str, np.ndarray]:
@@ -236,20 +506,151 @@ def entry_arrays(key: str, value: Any) -> dict[str, np.ndarray]:
     return arrays
 
 
-def read_entry(path: str | os.PathLike, key: str | None = None) -> Any:
-    """The value stored in the npz at ``path`` (by ``key`` when given), read with ``allow_pickle=False``;
-    raises (ValueError, OSError, KeyError, …) for anything that is not an intact entry."""
-    data = np.load(path, allow_pickle=False)
-    if not isinstance(data, np.lib.npyio.NpzFile):
-        raise ValueError("not an npz file")
-    with data:
-        meta = json.loads(data[META].tobytes().decode("utf-8"))
-        if not isinstance(meta, dict) or meta.get("format") != CACHE_FORMAT:
-            raise ValueError("not a canns-gui cache entry")
-        if meta.get("version") != CODEC_VERSION or (key is not None and meta.get("key") != key):
-            raise ValueError("entry of another version or key")
-        arrays = {name: data[name] for name in data.files if name != META}
+def read_entry(
+    path: str | os.PathLike,
+    key: str | None = None,
+    *,
+    secret: bytes | None = None,
+    max_bytes: int | None = None,
+) -> Any:
+    """The value stored in the signed entry at ``path`` (by ``key`` when given): its digest is checked
+    under ``secret`` (default :func:`user_key`) before any byte of it is parsed, it is read only if at most
+    ``max_bytes`` long (default :func:`memory_budget_bytes`), with ``allow_pickle=False``, and the result's
+    types and shapes are checked as it is rebuilt. Raises (:class:`UnusableEntry`, OSError, KeyError, …)
+    for anything that is not an intact entry of this user."""
+    body = read_signed(path, secret, memory_budget_bytes() if max_bytes is None else max_bytes)
+    return parse_entry(body, key)
+
+
+def read_signed(path: str | os.PathLike, secret: bytes | None, max_bytes: int) -> memoryview:
+    """The whole signed entry file at ``path`` once its digest verifies; UnusableEntry when it is not a
+    regular file, is larger than ``max_bytes`` (checked before it is read), is unsigned or signed under
+    another key. Read once into memory: what is checked is what is parsed."""
+    with os.fdopen(os.open(path, READ_FLAGS), "rb") as fh:
+        st = os.fstat(fh.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise UnusableEntry("not a regular file")
+        if st.st_size > max_bytes + HEADER_BYTES:
+            raise UnusableEntry(f"{st.st_size} bytes, more than the {max_bytes} bytes an entry may have here")
+        view = memoryview(np.empty(st.st_size, dtype=np.uint8))  # not zero-filled first, unlike a bytearray
+        complete = fh.readinto(view) == st.st_size and not fh.read(1)  # it did not change size meanwhile
+    if not complete or len(view) < HEADER_BYTES or view[: len(SIGNED_MAGIC)] != SIGNED_MAGIC:
+        raise UnusableEntry("not a signed canns-gui entry")
+    if not hmac.compare_digest(view[len(SIGNED_MAGIC) : HEADER_BYTES], sign(view[HEADER_BYTES:], secret)):
+        raise UnusableEntry("its digest does not verify under this user's key")
+    return view
+
+
+def parse_entry(data: memoryview, key: str | None = None) -> Any:
+    """The value in a verified entry file's bytes (:func:`read_signed`); ValueError/KeyError/… when they
+    are not an entry (of ``key``, when given)."""
+    arrays = npz_members(data)
+    meta = json.loads(arrays.pop(META).tobytes().decode("utf-8"))
+    if not isinstance(meta, dict) or meta.get("format") != CACHE_FORMAT:
+        raise ValueError("not a canns-gui cache entry")
+    if meta.get("version") != CODEC_VERSION or (key is not None and meta.get("key") != key):
+        raise ValueError("entry of another version or key")
     return decode_value(meta["value"], arrays)
+
+
+class _Memory(io.RawIOBase):
+    """A read-only, seekable file over a buffer, never copying it whole (zipfile reads the directory)."""
+
+    def __init__(self, buffer: memoryview) -> None:
+        super().__init__()
+        self._view = memoryview(buffer)
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: len(self._view)}[whence]
+        self._pos = max(base + offset, 0)
+        return self._pos
+
+    def readinto(self, out) -> int:
+        chunk = self._view[self._pos : self._pos + len(out)]
+        memoryview(out).cast("B")[: len(chunk)] = chunk
+        self._pos += len(chunk)
+        return len(chunk)
+
+
+LOCAL_HEADER = struct.Struct("<4s22xHH")  # a zip local file header: signature, …, name and extra lengths
+ALIGN = 64  # bytes: each member's data starts at a multiple of this in the file (npy headers keep it)
+PAD_EXTRA_ID = 0xD935  # the zip extra field that pads a local header to ``ALIGN`` (as zipalign does)
+
+
+def npz_members(data: memoryview) -> dict[str, np.ndarray]:
+    """The arrays of the stored (uncompressed) npz inside an entry file, as views of ``data`` (no copy;
+    an array whose data is not aligned for its type is copied). ValueError for anything else: compressed
+    or overlapping members, object or record dtypes, a member that is not one npy array of its size."""
+    with zipfile.ZipFile(_Memory(data)) as zf:  # reads the central directory only
+        infos = zf.infolist()
+    arrays = {}
+    for info in infos:
+        if info.compress_type != zipfile.ZIP_STORED or not info.filename.endswith(".npy"):
+            raise ValueError(f"member {info.filename!r} is not a stored npy array")
+        start = info.header_offset
+        signature, n_name, n_extra = LOCAL_HEADER.unpack_from(data, start)
+        if signature != b"PK\x03\x04":
+            raise ValueError("bad local header")
+        begin = start + LOCAL_HEADER.size + n_name + n_extra
+        arrays[info.filename[:-4]] = _npy_view(data, begin, begin + info.file_size)
+    return arrays
+
+
+def _npy_view(data: memoryview, begin: int, end: int) -> np.ndarray:
+    if end > len(data):
+        raise ValueError("member beyond the end of the file")
+    fp = _Memory(data[begin:end])
+    version = np.lib.format.read_magic(fp)
+    if version == (1, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_1_0(fp)
+    elif version == (2, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_2_0(fp)
+    else:
+        raise ValueError(f"npy version {version}")
+    if dtype.hasobject or dtype.fields is not None or any(d < 0 for d in shape):
+        raise ValueError(f"dtype {dtype} or shape {shape} not allowed")
+    count = math.prod(shape)
+    offset = begin + fp.tell()
+    if offset + count * dtype.itemsize != end:
+        raise ValueError("member size does not match its array")
+    array = np.frombuffer(data, dtype=dtype, count=count, offset=offset)
+    if not array.flags.aligned:
+        array = array.copy()
+    return array.reshape(shape[::-1]).T if fortran else array.reshape(shape)
+
+
+def write_entry(fh, arrays: dict[str, np.ndarray], secret: bytes | None = None) -> int:
+    """Write the signed entry file of ``arrays`` (:func:`entry_arrays`) to ``fh`` (a new file opened
+    ``w+b``): ``SIGNED_MAGIC``, the digest, then a stored npz whose every member's data is ``ALIGN``-aligned
+    in the file (so reading maps arrays without copying them). Returns its size in bytes."""
+    fh.write(SIGNED_MAGIC + bytes(DIGEST_BYTES))
+    with zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
+        for name, array in arrays.items():
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_STORED
+            # local header: fixed part, name, this padding, then the zip64 field (20 bytes) zipfile adds
+            used = fh.tell() + LOCAL_HEADER.size + len(info.filename.encode()) + 20
+            pad = -(used + 4) % ALIGN + 4
+            info.extra = struct.pack("<HH", PAD_EXTRA_ID, pad - 4) + bytes(pad - 4)
+            with zf.open(info, "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
+    size = fh.tell()
+    fh.flush()
+    with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mapped, memoryview(mapped) as view:
+        digest = sign(view[HEADER_BYTES:], secret)
+    fh.seek(len(SIGNED_MAGIC))
+    fh.write(digest)
+    return size
 
 
 def _remove(path: Path) -> None:
@@ -266,11 +667,16 @@ def _touch(path: Path) -> None:
 
 class DiskCache:
     """Stage results as ``<key>.npz`` files in ``folder``, at most ``max_bytes`` (bytes) in all: the least
-    recently used go first. ``read_also``: further folders searched (read only) when ``folder`` misses.
+    recently used go first. ``read_also``: further folders searched (read only) when ``folder`` misses; an
+    entry found there is copied into ``folder``.
 
-    Writes are atomic (a temporary file renamed into place). A file that cannot be read back as an entry
-    (truncated, corrupt, foreign, or holding pickled objects) is a miss and is deleted; nothing here raises
-    on a disk problem. Only files named like entries are ever read, evicted or cleared.
+    Entries are signed with ``secret`` (default: this user's key, :func:`user_key`) and only entries whose
+    digest verifies under it are read: another user's folder, a project's shipped cache or a planted file
+    are misses, never copied. Writes are atomic (a temporary file renamed into place). A file that cannot
+    be read back as an entry (truncated, corrupt, unsigned, foreign, too large for ``max_bytes`` or the
+    memory budget, holding pickled objects, or rebuilding to the wrong types or shapes) is a miss, and is
+    deleted when it is in ``folder``; nothing here raises on a disk problem. Only files named like entries
+    are ever read, evicted or cleared.
     """
 
     def __init__(
@@ -278,12 +684,25 @@ class DiskCache:
         folder: str | os.PathLike,
         max_bytes: int = DEFAULT_MAX_BYTES,
         read_also: tuple[str | os.PathLike, ...] = (),
+        secret: bytes | None = None,
     ) -> None:
         self.folder = Path(folder).expanduser()
         self.max_bytes = int(max_bytes)
         self.read_also = tuple(Path(f).expanduser() for f in read_also)
+        self._secret = secret
         self.hits = 0
-        self.rejected = 0  # unreadable files met (and removed from ``folder``)
+        self.rejected = 0  # unusable files met (and removed from ``folder``)
+
+    @property
+    def secret(self) -> bytes:
+        """The key entries are signed and checked with (this user's, unless given)."""
+        if self._secret is None:
+            self._secret = user_key()
+        return self._secret
+
+    def read_limit(self) -> int:
+        """The largest entry (bytes) read back: ``max_bytes`` and the memory budget, whichever is less."""
+        return min(self.max_bytes, memory_budget_bytes())
 
     def path(self, key: str, folder: Path | None = None) -> Path:
         """The file of ``key`` (a hex digest is its own name; other keys are hashed)."""
@@ -291,6 +710,7 @@ class DiskCache:
         return (folder or self.folder) / f"{name}.npz"
 
     def __contains__(self, key: str) -> bool:
+        """Whether a file of ``key`` is there (reading it may still be a miss)."""
         return any(self.path(key, folder).is_file() for folder in (self.folder, *self.read_also))
 
     def get(self, key: str) -> Any | None:
@@ -300,7 +720,7 @@ class DiskCache:
             if not path.is_file():
                 continue
             try:
-                value = read_entry(path, key)
+                value = read_entry(path, key, secret=self.secret, max_bytes=self.read_limit())
             except Exception:  # whatever is wrong with the file, it is a miss and never a crash
                 self.rejected += 1
                 if folder == self.folder:
@@ -321,15 +741,17 @@ class DiskCache:
             arrays = entry_arrays(key, value)
         except UnencodableError:
             return False
-        if sum(a.nbytes for a in arrays.values()) > self.max_bytes:
+        if sum(a.nbytes for a in arrays.values()) > min(self.max_bytes, self.read_limit()):
             return False
         path = self.path(key)
         tmp = None
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=TMP_SUFFIX, dir=self.folder)
-            with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, allow_pickle=False, **arrays)
+            with os.fdopen(fd, "w+b") as fh:
+                size = write_entry(fh, arrays, self.secret)
+            if size > min(self.max_bytes, self.read_limit() + HEADER_BYTES):  # it would never be kept
+                return False
             os.replace(tmp, path)
             tmp = None
         except (OSError, ValueError):

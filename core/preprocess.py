@@ -15,7 +15,7 @@ from scipy.ndimage import gaussian_filter1d
 
 from core.config import Config
 from core.epochs import epoch_of_bins, find_epochs, segments
-from core.errors import RecordingError
+from core.errors import ConfigError, RecordingError
 from core.progress import CancelCheck, ProgressCallback, Reporter
 from core.recording import Recording
 
@@ -101,9 +101,27 @@ class RateMatrix:
         return self.n_bins / max(self.n_bins_total, 1)
 
 
+MAX_BINS = 20_000_000  # time bins of one rate matrix (≈ 5.5 h at 1 ms, 55 h at 10 ms)
+MAX_RATE_VALUES = 1_000_000_000  # bins × units of one rate matrix (4 GB of float32)
+
+
+def n_bins_of(t0_s: float, t1_s: float, dt_s: float) -> int:
+    """The number of bins of width ``dt_s`` covering [t0_s, t1_s]; ConfigError, before anything is
+    allocated, when it exceeds ``MAX_BINS``."""
+    span = t1_s - t0_s
+    n = span / dt_s + 1e-9
+    if not np.isfinite(n) or n > MAX_BINS:
+        raise ConfigError(
+            f"preprocess.dt_s = {dt_s:g} s over a recording span of {span:,.1f} s makes {n:,.0f} time bins, "
+            f"more than the limit of {MAX_BINS:,} (MAX_BINS); use dt_s ≥ {span / MAX_BINS:.2g} s or a "
+            "shorter part of the recording"
+        )
+    return max(int(np.floor(n)), 1)
+
+
 def bin_edges(t0_s: float, t1_s: float, dt_s: float) -> np.ndarray:
-    """Edges (s) of consecutive bins of width ``dt_s`` covering [t0_s, t1_s]."""
-    n = max(int(np.floor((t1_s - t0_s) / dt_s + 1e-9)), 1)
+    """Edges (s) of consecutive bins of width ``dt_s`` covering [t0_s, t1_s] (at most ``MAX_BINS``)."""
+    n = n_bins_of(t0_s, t1_s, dt_s)
     return t0_s + dt_s * np.arange(n + 1)
 
 
@@ -159,6 +177,14 @@ def compute_rates(
     if recording.duration_s < config.dt_s:
         raise RecordingError(
             f"the recording lasts {recording.duration_s:.3f} s, shorter than one bin of {config.dt_s} s"
+        )
+    n_bins = n_bins_of(float(t[0]), float(t[-1]), config.dt_s)
+    if n_bins * recording.n_units > MAX_RATE_VALUES:
+        raise ConfigError(
+            f"preprocess.dt_s = {config.dt_s:g} s gives {n_bins:,} time bins × {recording.n_units:,} units "
+            f"= {n_bins * recording.n_units:,} rates, more than the limit of {MAX_RATE_VALUES:,} "
+            f"(MAX_RATE_VALUES); use dt_s ≥ "
+            f"{config.dt_s * n_bins * recording.n_units / MAX_RATE_VALUES:.2g} s or fewer units"
         )
     edges = bin_edges(float(t[0]), float(t[-1]), config.dt_s)
     centres = 0.5 * (edges[:-1] + edges[1:])

@@ -1,6 +1,8 @@
 """The disk layer of the stage cache: every stage result comes back equal, a new StagedAnalysis on the same
 folder computes nothing, damaged files are recomputed, the size cap evicts the least recently used entry, and
-a file holding pickled objects or naming a foreign class is never loaded."""
+a file holding pickled objects or naming a foreign class is never loaded (even when signed with this user's
+key: the hostile entries here are signed, so the layers behind the digest are what refuses them; unsigned and
+foreign-key entries are tests/test_cache_signing.py)."""
 
 import dataclasses
 import hashlib
@@ -15,6 +17,7 @@ import pytest
 from core import pipeline, synthetic
 from core.cache import (
     META,
+    SIGNED_MAGIC,
     DiskCache,
     StageCache,
     decode_value,
@@ -22,6 +25,7 @@ from core.cache import (
     entry_arrays,
     read_entry,
     register_result_type,
+    sign,
 )
 from core.pipeline import STAGES, AnalysisConfig, StagedAnalysis, run_analysis
 
@@ -200,12 +204,23 @@ class Trap:
         return open, (self.marker, "w")
 
 
-def hostile_entry(path, key, tree, arrays):
-    """An npz laid out as an entry, with arbitrary members (object arrays are pickled by np.savez)."""
+def hostile_entry(path, key, tree, arrays, secret=None):
+    """An npz laid out as an entry, with arbitrary members (object arrays are pickled by np.savez), signed
+    with this user's key (or ``secret``) as if a bug had let it through: what is behind the digest must
+    refuse it still."""
     meta = json.dumps({"format": "canns-gui stage result", "version": 1, "key": key, "value": tree})
     buffer = io.BytesIO()
     np.savez(buffer, allow_pickle=True, **arrays, **{META: np.frombuffer(meta.encode(), dtype=np.uint8)})
-    path.write_bytes(buffer.getvalue())
+    body = buffer.getvalue()
+    path.write_bytes(SIGNED_MAGIC + sign(body, secret) + body)
+
+
+def test_a_benign_hostile_entry_loads(tmp_path):
+    """The control of the tests below: what hostile_entry writes passes the digest, so they test the rest."""
+    disk = DiskCache(tmp_path)
+    key = key_of("benign")
+    hostile_entry(disk.path(key), key, {"t": "a", "k": "a0"}, {"a0": np.arange(3)})
+    assert_same(disk.get(key), np.arange(3))
 
 
 def test_a_pickled_object_in_an_entry_is_never_loaded(tmp_path):
