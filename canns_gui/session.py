@@ -12,6 +12,7 @@ pinned as ``canns-asa --set`` pins them: the GUI and the CLI reach the same para
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -139,7 +140,13 @@ class Session(QObject):
         config = replace(config, pinned=())
         kept = [path for path, value in typed if _at(free, path) != value]
         for section, form in self.forms.items():
-            form.set_config(getattr(config, section), respect_user=True)
+            # the preset's own value where the user typed one (the form keeps the typed value and remembers
+            # the preset's for its reset), the resolved values elsewhere
+            shown = getattr(config, section)
+            own = {p.partition(".")[2]: _at(free, p) for p, _ in typed if p.partition(".")[0] == section}
+            with contextlib.suppress(ConfigError, TypeError, ValueError):  # a clash: the resolved values
+                shown = replace(shown, **own)
+            form.set_config(shown, respect_user=True)
         self.set_config(config)
         return kept
 

@@ -3,7 +3,7 @@
 which run with one click; a decoded ring that does not follow head direction is flagged."""
 
 import os
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import pytest
@@ -71,6 +71,11 @@ def test_the_gui_starts_at_auto_and_resolves_it_as_the_cli(window):
     assert session.config == replace(cli, pinned=())
     assert session.config.preprocess.dt_s == 0.02
     assert session.config.preset.startswith("auto (30 units")
+    for section, form in session.forms.items():  # the forms show the session's parameters
+        shown, held = asdict(form.config()), asdict(getattr(session.config, section))
+        for name, value in held.items():  # a spin box holds 12 decimals
+            close = isinstance(value, float) and shown[name] == pytest.approx(value, rel=1e-9)
+            assert close or shown[name] == value, f"{section}.{name}"
 
 
 @pytest.mark.slow
