@@ -195,8 +195,11 @@ class PreprocessPage(StagePage):
         self.image.ui.roiBtn.hide()
         self.image.ui.menuBtn.hide()
         self.image.view.setAspectLocked(False)
-        self.results_area.addWidget(QLabel("Rate matrix, first 60 s of kept bins (colour: Hz)"))
+        self.caption = QLabel("Rate matrix, first 60 s of kept bins (colour: Hz)")
+        self.results_area.addWidget(self.caption)
         self.results_area.addWidget(self.image, 1)
+        self.results_area.addStretch(0)
+        self.clear_result()  # nothing to show yet
         self._shown_preset = session.config.preset
         session.config_changed.connect(self._preset_changed)
         session.recording_changed.connect(self._recording_loaded)
@@ -227,13 +230,17 @@ class PreprocessPage(StagePage):
         return analysis.rates(config, report)
 
     def clear_result(self) -> None:
-        self.image.clear()
+        self.image.clear()  # and hidden: its histogram and axes would still show the previous matrix
+        self.image.hide()
+        self.caption.hide()
 
     def show_result(self, rm) -> None:
         n = min(rm.n_bins, int(60 / rm.config.dt_s))
         dt = rm.config.dt_s
         preview = rm.rates[:n]
         top = float(np.percentile(preview[:: max(1, n // 500)], 99.5)) or 1.0  # levels from a thin sample
+        self.image.show()
+        self.caption.show()
         self.image.setImage(
             preview, autoLevels=False, levels=(0.0, top), autoHistogramRange=False, scale=(dt, 1.0)
         )  # (x = time, y = unit)
