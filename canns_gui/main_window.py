@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -424,18 +425,22 @@ class MainWindow(QMainWindow):
 
     def open_project(self, path: Path) -> None:
         """Reload the input, restore every parameter, rerun the recorded stages (read from the disk cache when
-        there), then restore the Views page and the page that was shown."""
+        there), then restore the Views page and the page that was shown. A file that is not a valid project
+        (:func:`read_project` checks it whole first) is one message in a dialog, and nothing loaded before
+        changes; so is a recording that fails to load. The project's cache folder is only read, and only
+        this user's signed results are taken from it (others are recomputed)."""
         try:
             project = read_project(path)
         except AsaError as exc:
             self._show_error("open project", str(exc), "")
             return
+        except Exception as exc:  # what the checks did not foresee is still a message, never a dead window
+            self._show_error(
+                "open project", f"{Path(path).name}: {type(exc).__name__}: {exc}", traceback.format_exc()
+            )
+            return
         source, sha256, config, stages = project.source, project.sha256, project.config, project.stages
         saved_in = Path(project.cache_folder) if project.cache_folder else None
-        if saved_in is not None and saved_in != self.session.cache_folder and saved_in.is_dir():
-            self.session.set_cache_folder(
-                self.settings.cache_folder, self.settings.cache_max_bytes, read_also=(saved_in,)
-            )
 
         def finish() -> None:
             analysis = self.session.analysis
@@ -446,7 +451,11 @@ class MainWindow(QMainWindow):
             if project.views.get("page") in titles:
                 self.steps.setCurrentRow(titles.index(project.views["page"]))
 
-        def restore() -> None:
+        def restore() -> None:  # the recording has loaded: only now does anything change
+            if saved_in is not None and saved_in != self.session.cache_folder and saved_in.is_dir():
+                self.session.set_cache_folder(
+                    self.settings.cache_folder, self.settings.cache_max_bytes, read_also=(saved_in,)
+                )
             rec = self.session.recording
             if sha256 and rec.sha256 and sha256 != rec.sha256:
                 self.log(f"warning: {source} changed since the project was saved (sha256 differs)")

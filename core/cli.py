@@ -30,8 +30,39 @@ from core.pipeline import PRESETS, AnalysisConfig, AnalysisResult, run_analysis
 from core.significance import p_value_text
 
 
+def _escapes(keep_newlines: bool) -> dict[int, str]:
+    table = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
+    table.update({ord("\t"): "\\t", ord("\n"): "\\n", ord("\r"): "\\r"})
+    # text direction overrides and line separators (they reorder or split what a terminal shows), and the
+    # lone surrogates that undecodable bytes of a file name become (they cannot be written as UTF-8)
+    for c in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x2028, 0x2029):
+        table[c] = f"\\u{c:04x}"
+    table.update({c: f"\\u{c:04x}" for c in range(0xD800, 0xE000)})
+    if keep_newlines:
+        del table[ord("\n")]
+    return table
+
+
+_ESCAPES, _ESCAPES_KEEP_LINES = _escapes(False), _escapes(True)
+
+
+def printable(text: object, keep_newlines: bool = False) -> str:
+    """``text`` safe to print on a terminal: control characters (C0, DEL, C1, so ESC and every ANSI/OSC
+    sequence), direction overrides and lone surrogates become visible escapes such as ``\\x1b``, as
+    ``repr`` writes them; newlines too unless ``keep_newlines``. Everything the CLI prints that came from
+    outside (file names, messages naming them) goes through it."""
+    return str(text).translate(_ESCAPES_KEEP_LINES if keep_newlines else _ESCAPES)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with what it prints (usage, errors quoting the arguments) made :func:`printable`."""
+
+    def _print_message(self, message: str, file=None) -> None:
+        super()._print_message(printable(message, keep_newlines=True) if message else message, file)
+
+
 class StderrProgress:
-    """Prints '[ 42%] stage message' lines on stderr, at most a few per second."""
+    """Prints '[ 42%] stage message' lines on stderr, at most a few per second (messages made printable)."""
 
     def __init__(self, quiet: bool = False) -> None:
         self.quiet = quiet
@@ -45,15 +76,14 @@ class StderrProgress:
         if message == self._last[0] and now - self._last[1] < 0.5:
             return
         self._last = (message, now)
-        print(f"[{fraction:4.0%}] {now - self._start:6.1f} s  {message}", file=sys.stderr, flush=True)
+        line = f"[{fraction:4.0%}] {now - self._start:6.1f} s  {printable(message)}"
+        print(line, file=sys.stderr, flush=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
     from core.views.registry import VIEWS
 
-    parser = argparse.ArgumentParser(
-        prog="canns-asa", description="Attractor structure analysis of neural recordings"
-    )
+    parser = Parser(prog="canns-asa", description="Attractor structure analysis of neural recordings")
     parser.add_argument("--version", action="version", version=f"canns-asa {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -150,7 +180,7 @@ def simulate(args: argparse.Namespace) -> int:
     progress = StderrProgress(args.quiet)
     task = load_trajectory(args.trajectory) if args.trajectory is not None else None
     for w in task.warnings if task is not None else ():
-        print(f"warning: {args.trajectory.name}: {w}", file=sys.stderr)
+        print(f"warning: {printable(args.trajectory.name)}: {printable(w)}", file=sys.stderr)
     recording, result, message = simulate_recording(
         args.model,
         duration_s=args.duration,
@@ -161,16 +191,15 @@ def simulate(args: argparse.Namespace) -> int:
         task=task,
     )
     if message:
-        print(f"warning: {message}", file=sys.stderr)
+        print(f"warning: {printable(message)}", file=sys.stderr)
     out = args.out if args.out.suffix else args.out.with_suffix(".npz")
     save_recording_npz(recording, out)
     # the ASA .npz layout has no room for provenance: it goes beside it (model, parameters, task, device)
     sidecar = out.with_suffix(".json")
     sidecar.write_text(json.dumps(recording.metadata, indent=1, default=str))
-    print(
-        f"wrote {out} and {sidecar.name}: {recording.describe()} ({args.model} on "
-        f"{recording.metadata['device']}, {result.steps_per_s:,.0f} steps/s)"
-    )
+    what = f"{recording.describe()} ({args.model} on {recording.metadata['device']}"
+    print(f"wrote {printable(out)} and {printable(sidecar.name)}: {printable(what)}, "
+          f"{result.steps_per_s:,.0f} steps/s)")  # fmt: skip
     return 0
 
 
@@ -245,7 +274,7 @@ def execute(args: argparse.Namespace) -> int:
         out = args.out or Path(f"asa-{args.input.stem}")
     recording = unit_subset(args, recording, config, progress)
     for w in warnings:
-        print(f"warning: {w}", file=sys.stderr)
+        print(f"warning: {printable(w)}", file=sys.stderr)
     progress(0.0, f"recording: {recording.describe()}")
     device = args.device
     reporter = Reporter(progress)
@@ -256,7 +285,7 @@ def execute(args: argparse.Namespace) -> int:
     paths, view_metrics = export_views(recording, result, out, views, device, progress=reporter.sub(0.8, 1.0))
     paths += write_run_outputs(out, recording, result, warnings, view_metrics)
     print_verdict(result, recording)
-    print(f"wrote {len(paths)} files to {out}", file=sys.stderr)
+    print(f"wrote {len(paths)} files to {printable(out)}", file=sys.stderr)
     return 0
 
 
@@ -297,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return execute(args)
     except AsaError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -306,7 +335,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug:
             raise
         print(
-            f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)", file=sys.stderr
+            f"internal error: {type(exc).__name__}: {printable(exc)} (rerun with --debug for details)",
+            file=sys.stderr,
         )
         return 1
 

@@ -129,3 +129,38 @@ def test_an_unknown_view_fails_before_the_analysis(tmp_path):
     out = asa("run", tmp_path / "missing.npz", "--views", "cohomapp")
     assert out.returncode == 2
     assert "unknown view(s) cohomapp" in out.stderr  # named before the input is even opened
+
+
+def test_printable_escapes_what_a_terminal_would_obey():
+    from core.cli import printable
+
+    assert printable("plain name – ünïcode θ.npz") == "plain name – ünïcode θ.npz"
+    assert printable("a\x1b[31mred\x1b]0;title\x07\x9b") == "a\\x1b[31mred\\x1b]0;title\\x07\\x9b"
+    assert printable("two\nlines\r\t") == "two\\nlines\\r\\t"
+    assert printable("two\nlines", keep_newlines=True) == "two\nlines"
+    assert printable("\u202eevil\u2066") == "\\u202eevil\\u2066"  # direction overrides
+    assert printable("bad\udcffbyte") == "bad\\udcffbyte"  # a file name's undecodable byte
+
+
+def test_file_names_with_escape_sequences_are_printed_escaped(tmp_path):
+    path = tmp_path / "evil\x1b]0;owned\x07\x1b[2J.npz"
+    path.write_bytes(b"not a recording")
+    out = asa("run", path, "--out", tmp_path / "out")
+    assert out.returncode == 2
+    assert "\x1b" not in out.stderr and "\x07" not in out.stderr
+    assert "evil\\x1b]0;owned\\x07\\x1b[2J.npz" in out.stderr
+    out = asa("run", "x\x1b[2J.npz", "--maxdim", "7")  # argparse quoting an argument
+    assert out.returncode == 2 and "\x1b" not in out.stderr
+
+
+def test_a_bin_width_too_fine_for_the_recording_is_refused_before_allocating(tmp_path):
+    path = tmp_path / "long.npz"
+    save_recording_npz(synthetic.head_direction_cells(n_units=4, duration_s=2400.0, seed=1), path)
+    out = asa("run", path, "--preset", "hd", "--set", "preprocess.dt_s=0.0001", "--out", tmp_path / "out")
+    assert out.returncode == 2, out.stderr
+    assert (
+        "preprocess.dt_s = 0.0001 s over a recording span of 2,400.0 s makes 24,000,000 time bins"
+        in out.stderr
+    )
+    assert "limit of 20,000,000 (MAX_BINS)" in out.stderr and "Traceback" not in out.stderr
+    assert not (tmp_path / "out" / "summary.json").exists()

@@ -7,13 +7,14 @@ import json
 import numpy as np
 import pytest
 from gui_helpers import wait_idle
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from canns_gui.main_window import MainWindow
 from canns_gui.project import load_project, read_project, save_project
 from canns_gui.settings import Settings, SettingsDialog
 from core import synthetic
 from core.cache import DiskCache
+from core.errors import AsaError, RecordingError
 from core.io import save_recording_npz
 from core.pipeline import AnalysisConfig
 
@@ -78,14 +79,85 @@ def test_an_old_project_without_cache_or_views_still_opens(tmp_path):
     project = read_project(path)
     assert (project.source, project.stages, project.config.preset) == ("rec.npz", ["preprocess"], "hd")
     assert project.cache_folder == "" and project.cache_keys == {} and project.views == {}
-    # malformed sections are ignored, not fatal
-    old.update(cache=["x"], views="tab")
+    # stages and result keys this version does not know are ignored (files of other versions open)
+    old.update(stages_run=["preprocess", "someday"], cache={"keys": {"someday": "x"}})
     path.write_text(json.dumps(old))
-    project = read_project(path)
-    assert project.cache_keys == {} and project.views == {}
-    old.update(cache={"folder": 3, "keys": {"preprocess": "../../etc"}})
-    path.write_text(json.dumps(old))
-    assert read_project(path).cache_keys == {} and read_project(path).cache_folder == ""
+    assert read_project(path).stages == ["preprocess"] and read_project(path).cache_keys == {}
+
+
+BASE = {"format": "canns-gui project", "input": {"path": "rec.npz", "sha256": ""}, "stages_run": []}
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"cache": ["x"]}, r"cache must be a table"),
+        ({"views": "tab"}, r"views must be a table"),
+        ({"cache": {"folder": 3}}, r"cache\.folder must be text, got 3"),
+        ({"cache": {"keys": {"preprocess": "../../etc"}}}, r"cache\.keys\.preprocess must be a result key"),
+        ({"cache": {"folder": "a\x00b"}}, r"cache\.folder must be a file path .*no NUL"),
+        ({"input": "rec.npz"}, r"input must be a table"),
+        ({"input": {"path": ["a"]}}, r"input\.path must be text"),
+        ({"input": {"path": "r", "sha256": "zz"}}, r"input\.sha256 must be a sha256 digest"),
+        ({"stages_run": "preprocess"}, r"stages_run must be a list"),
+        ({"stages_run": [None]}, r"stages_run\[0\] must be the name of a stage"),
+        ({"parameters": []}, r"parameters must be a table"),
+        ({"parameters": {"preprocess": {"dt_s": "fast"}}}, r"parameters\.preprocess\.dt_s must be a number"),
+        ({"parameters": {"preprocess": {"dt_s": 1e-7}}},
+         r"parameters\.preprocess\.dt_s must be in \[0\.0001, 1\] s"),
+        ({"parameters": {"persistence": {"coeff": 2**61 - 1}}}, r"persistence\.coeff must be in \[2, 997\]"),
+        ({"parameters": {"persistence": {"coeff": 2**89 - 1}}}, r"persistence\.coeff is 6189\d+, too large"),
+        ({"views": {"unit_index": -1}}, r"views\.unit_index must be a whole number"),
+        ({"views": {"tabs": {"pathcompare": {"time_s": 1e300}}}}, r"time_s must be a number within"),
+        ({"views": {"tabs": {"fr": {"circle": 2**40}}}}, r"views\.tabs\.fr\.circle must be a whole number"),
+        ({"views": {"settings": {"grid_scores": {"n_shuffles": -3}}}},
+         r"views\.settings\.grid_scores\.n_shuffles"),
+    ],
+)  # fmt: skip
+def test_a_malformed_project_is_one_message_naming_the_file_and_field(tmp_path, changes, message):
+    path = tmp_path / "bad.canns.json"
+    path.write_text(json.dumps({**BASE, **changes}))
+    with pytest.raises(AsaError, match=message) as refused:
+        read_project(path)
+    assert str(refused.value).startswith("bad.canns.json: ")
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('{"format": "canns-gui project", "parameters": {"preprocess": {"sigma_s": NaN}}}',
+         r"parameters\.preprocess\.sigma_s is nan, not a finite number"),
+        ('{"format": "canns-gui project", "views": {"tabs": {"x": {"t": -Infinity}}}}',
+         r"views\.tabs\.x\.t is -inf"),
+        ('{"format": "canns-gui project", "views": {"unit_index": 1e999}}', r"views\.unit_index is inf"),
+        ('{"format": "canns-gui project", "x": ' + "9" * 5000 + "}", r"a number thousands of digits long"),
+        ('{"format": "canns-gui project", "views": {"a": ' + "[" * 50_000 + "]" * 50_000 + "}}",
+         r"nested 50002 levels deep, more than a project file may be \(32\)"),
+        ("[1, 2]", r"not a canns-gui project file"),
+        ('{"format": "something else"}', r"not a canns-gui project file"),
+        ("{", r"not a readable project file"),
+    ],
+    ids=["nan", "minus-infinity", "overflow", "huge-int", "deep", "list", "other-format", "truncated"],
+)  # fmt: skip
+def test_numbers_and_nesting_a_project_cannot_hold(tmp_path, text, message):
+    path = tmp_path / "bad.canns.json"
+    path.write_text(text)
+    with pytest.raises(AsaError, match=message):
+        read_project(path)
+
+
+def test_a_huge_or_binary_project_file_is_refused_unread(tmp_path):
+    path = tmp_path / "huge.canns.json"
+    with open(path, "wb") as fh:
+        fh.write(b'{"format": "canns-gui project", "views": {"pad": "')
+        fh.truncate(50 * 1024**2)  # 50 MB (sparse)
+    with pytest.raises(RecordingError, match=r"50\.0 MiB is too large for a project file \(at most 4 MiB\)"):
+        read_project(path)
+    path.write_bytes(b"\xff\xfe{}")
+    with pytest.raises(RecordingError, match="not UTF-8"):
+        read_project(path)
+    with pytest.raises(RecordingError, match="cannot read the project file"):
+        read_project(tmp_path / "missing.canns.json")
 
 
 # settings -------------------------------------------------------------------------------------------------
@@ -203,3 +275,70 @@ def test_reopening_restores_tab_unit_and_views_from_the_disk_cache(qtbot, home, 
         assert fresh.pages[2].verdict.text() == window.pages[2].verdict.text()
     finally:
         close(fresh)
+
+
+def test_a_bad_project_is_one_dialog_and_keeps_what_was_loaded(qtbot, home, ring_file):
+    from canns_gui.session import Loaded
+
+    window = new_window(qtbot)
+    try:
+        rec = synthetic.head_direction_cells(n_units=8, duration_s=60.0, seed=1)
+        window.session.set_loaded(Loaded(rec, [], "before", "before.npz"))
+        config, cache_folder = window.session.config, window.session.cache_folder
+        bad = home / "bad.canns.json"
+        foreign_cache = home / "their-cache"
+        foreign_cache.mkdir()
+        bad.write_text(
+            json.dumps(
+                {
+                    **BASE,
+                    "input": {"path": ring_file, "sha256": ""},
+                    "parameters": {"persistence": {"coeff": 2**61 - 1}},
+                    "cache": {"folder": str(foreign_cache)},
+                }
+            )
+        )
+        window.open_project(bad)
+        box = window.findChild(QMessageBox, "error_dialog")
+        assert box is not None and box.isVisible()
+        assert "bad.canns.json: parameters.persistence.coeff must be in [2, 997]" in box.text()
+        assert not window.busy  # nothing started
+        assert window.session.recording is rec and window.session.config == config
+        assert window.session.cache_folder == cache_folder and window.session.cache.disk.read_also == ()
+        assert "open project failed" in window.log.toPlainText()
+    finally:
+        close(window)
+
+
+def test_a_project_shipping_another_users_cache_is_recomputed(qtbot, home, ring_file):
+    """Results in a project's cache folder signed by someone else are misses: recomputed, never copied."""
+    from core.io import load_recording
+    from core.pipeline import StagedAnalysis
+
+    config = AnalysisConfig.from_preset("hd")
+    theirs = home / "their-cache"
+    rec = load_recording(ring_file).recording
+    other = StagedAnalysis(rec)
+    other.cache.disk = DiskCache(theirs, secret=bytes(range(32)))  # another user's key
+    other.rates(config)
+    shipped = {p.name: p.read_bytes() for p in theirs.iterdir()}
+    key = other.key("preprocess", config)
+    path = save_project(
+        home / "theirs.canns.json", ring_file, rec.sha256, config, ["preprocess"],
+        cache_folder=theirs, cache_keys={"preprocess": key},
+    )  # fmt: skip
+    window = new_window(qtbot)
+    try:
+        window.open_project(path)
+        qtbot.waitUntil(
+            lambda: window.session.result("preprocess") is not None and not window.busy, timeout=120000
+        )
+        wait_idle(qtbot, window)
+        assert window.session.analysis.computed == ["preprocess"]
+        assert window.session.cache.disk.rejected == 1  # their entry was looked at, and refused
+        assert "recomputed preprocess" in window.log.toPlainText()
+        assert {p.name: p.read_bytes() for p in theirs.iterdir()} == shipped  # their folder as it was
+        mine = DiskCache(window.session.cache_folder)
+        assert mine.get(key) is not None  # the user's own result, signed by them
+    finally:
+        close(window)
