@@ -291,6 +291,14 @@ def test_v5_alias_and_required_variable_lost_to_corruption(tmp_path: Path) -> No
         load_recording(broken)
 
 
+def test_v5_reader_reads_an_open_file() -> None:
+    from core.io.matlab import NotRead, read_mat_v5
+
+    fields = read_mat_v5(Path("memory.mat"), io.BytesIO(_valid_v5(extra=np.arange(2.0))))
+    np.testing.assert_allclose(fields["t"], T)
+    assert isinstance(fields["extra"], NotRead) and list(fields) == ["spike", "t", "extra"]
+
+
 def test_v4_file(tmp_path: Path) -> None:
     counts = np.random.default_rng(3).poisson(0.4, size=(T.size, 3)).astype(float)
     path = tmp_path / "old.mat"

@@ -13,6 +13,7 @@ of the file that hold them. Two rules, both refusals with one plain message:
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 try:
@@ -46,8 +47,23 @@ def _read_int(path: str, prefix: str | None = None) -> int | None:
     return None
 
 
+_CACHE_S = 0.5  # readers check thousands of datasets; the free memory is read again after this long
+_cached: tuple[float, int] | None = None
+
+
 def available_memory_bytes() -> int:
-    """Bytes this process can still allocate: the smallest of free RAM, cgroup room and rlimit room."""
+    """Bytes this process can still allocate: the smallest of free RAM, cgroup room and rlimit room
+    (measured again at most every half second)."""
+    global _cached
+    now = time.monotonic()
+    if _cached is not None and now - _cached[0] < _CACHE_S:
+        return _cached[1]
+    value = _measure_available()
+    _cached = (now, value)
+    return value
+
+
+def _measure_available() -> int:
     candidates: list[int] = []
     avail = _read_int("/proc/meminfo", "MemAvailable:")
     if avail is None:

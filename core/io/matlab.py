@@ -234,8 +234,14 @@ class _V5:
     def u32s(self, data: bytes) -> tuple[int, ...]:
         return struct.unpack(f"{self.order}{len(data) // 4}I", data[: len(data) // 4 * 4])
 
-    def element(self, src: _Source, max_bytes: int | None) -> tuple[int, bytes | None, int]:
-        """(data type, data or None when skipped, byte count) of the next element; padding skipped."""
+    def element(
+        self, src: _Source, max_bytes: int | None, skip: bool = True
+    ) -> tuple[int, bytes | None, int]:
+        """(data type, data or None when skipped, byte count) of the next element; padding skipped.
+
+        With ``max_bytes`` None the data are skipped, or with ``skip`` False only checked to fit in the
+        variable (the last element of a top-level array: nothing after it is parsed, nothing inflated).
+        """
         raw = src.read(8)
         first, second = self.u32s(raw)
         if first >> 16:  # small data element: type, count and ≤ 4 data bytes in 8 bytes
@@ -245,7 +251,10 @@ class _V5:
             return first & 0xFFFF, raw[4 : 4 + nbytes], nbytes
         mdtype, nbytes = first, second
         if max_bytes is None:
-            src.skip(nbytes + (-nbytes) % 8)
+            if skip:
+                src.skip(nbytes + (-nbytes) % 8)
+            else:
+                src._claim(nbytes)
             return mdtype, None, nbytes
         if nbytes > max_bytes:
             raise _Malformed(f"an element claims {nbytes:,} bytes where at most {max_bytes:,} are expected")
@@ -310,15 +319,16 @@ def _v5_body(v5: _V5, src: _Source, hdr: _Header, depth: int, budget: _Budget, w
     if cls in _MX_NUMERIC or cls == _MX_CHAR:
         item = 4 if cls == _MX_CHAR else _MX_NUMERIC[cls]
         budget.add(count * item * (2 if is_complex else 1))
-        v5.element(src, None)
+        v5.element(src, None, skip=depth > 0 or is_complex)
         if is_complex:
-            v5.element(src, None)
+            v5.element(src, None, skip=depth > 0)
     elif cls == _MX_SPARSE:
         if len(hdr.dims) != 2:
             raise _Malformed("a sparse matrix without two dimensions")
         budget.add(count * 8 * (2 if is_complex else 1) + hdr.nzmax * 16)  # validation makes it dense
-        for _ in range(4 if is_complex else 3):  # row indices, column starts, real, imaginary
-            v5.element(src, None)
+        parts = 4 if is_complex else 3  # row indices, column starts, real, imaginary
+        for i in range(parts):
+            v5.element(src, None, skip=depth > 0 or i < parts - 1)
     elif cls == _MX_CELL:
         budget.add(count * 8, arrays=count)
         for i in range(count):
@@ -474,44 +484,47 @@ def _require_core(fname: str, names: list[str], problems: list[str]) -> None:
         )
 
 
-def read_mat_v5(path: Path) -> ReaderFields:
-    """Variables of a MATLAB v4/v5/v7 file that the recording needs; the others listed as ``NotRead``."""
-    from scipy.io.matlab import matfile_version
+def read_mat_v5(path: Path, fh: BinaryIO | None = None) -> ReaderFields:
+    """Variables of a MATLAB v4/v5/v7 file that the recording needs; the others listed as ``NotRead``.
 
+    ``fh``: the file already open in binary mode (any position; it is read from its start), so that a
+    caller that has checked the descriptor reads that same file; without it ``path`` is opened.
+    """
+    if fh is None:
+        with open(path, "rb") as own:
+            return read_mat_v5(path, own)
     fname = path.name
-    size = path.stat().st_size
-    if matfile_version(str(path))[0] == 0:
-        return _read_mat_v4(path, size)
+    size = fh.seek(0, io.SEEK_END)
+    fh.seek(0)
+    if 0 in fh.read(4):  # scipy's rule: a v4 file has a zero byte among its first four
+        fh.seek(0)
+        return _read_mat_v4(fh, fname, size)
     out = ReaderFields()
-    with open(path, "rb") as fh:
-        head = fh.read(128)
-        order = {b"IM": "<", b"MI": ">"}.get(head[126:128])
-        if len(head) < 128 or order is None:
-            raise RecordingError(
-                f"{fname}: the MATLAB header is damaged (no byte-order mark); export it again"
-            )
-        v5 = _V5(order)
-        entries = _v5_entries(v5, fh, size, fname)
-        named = [e for e in entries if e.name and not e.problem]
-        problems = [f"at byte {e.start:,}: {e.problem}" for e in entries if e.problem]
-        names = list(dict.fromkeys(e.name for e in named if e.name))
-        _require_core(fname, names, problems)
-        needed = needed_names(names)
-        chosen: list[_Entry] = []
-        total = 0
-        for name in needed:
-            entry = next(e for e in named if e.name == name)
-            total += _v5_check(v5, fh, entry, size, f"{fname}: variable '{name}'")
-            check_allocation(f"{fname}: the variables the recording needs", total, size)
-            chosen.append(entry)
-            if sum(e.name == name for e in named) > 1:
-                out.warnings.append(
-                    f"variable '{name}' appears more than once in {fname}; the first was used"
-                )
-        raw: dict[str, Any] = {}
-        if needed:
-            view = _Spliced(fh, [(0, 128)] + [(e.start, e.end - e.start) for e in chosen])
-            raw = _loadmat(view, needed)
+    fh.seek(0)
+    head = fh.read(128)
+    order = {b"IM": "<", b"MI": ">"}.get(head[126:128])
+    if len(head) < 128 or order is None:
+        raise RecordingError(f"{fname}: the MATLAB header is damaged (no byte-order mark); export it again")
+    v5 = _V5(order)
+    entries = _v5_entries(v5, fh, size, fname)
+    named = [e for e in entries if e.name and not e.problem]
+    problems = [f"at byte {e.start:,}: {e.problem}" for e in entries if e.problem]
+    names = list(dict.fromkeys(e.name for e in named if e.name))
+    _require_core(fname, names, problems)
+    needed = needed_names(names)
+    chosen: list[_Entry] = []
+    total = 0
+    for name in needed:
+        entry = next(e for e in named if e.name == name)
+        total += _v5_check(v5, fh, entry, size, f"{fname}: variable '{name}'")
+        check_allocation(f"{fname}: the variables the recording needs", total, size)
+        chosen.append(entry)
+        if sum(e.name == name for e in named) > 1:
+            out.warnings.append(f"variable '{name}' appears more than once in {fname}; the first was used")
+    raw: dict[str, Any] = {}
+    if needed:
+        view = _Spliced(fh, [(0, 128)] + [(e.start, e.end - e.start) for e in chosen])
+        raw = _loadmat(view, needed)
     for e in named:  # in file order, so that validation picks the same names
         assert e.name is not None and e.header is not None
         if e.name in out:
@@ -554,12 +567,11 @@ def _v5_check(v5: _V5, fh: BinaryIO, entry: _Entry, size: int, what: str) -> int
     return budget.bytes + budget.arrays * OBJECT_BYTES
 
 
-def _read_mat_v4(path: Path, size: int) -> ReaderFields:
+def _read_mat_v4(fh: BinaryIO, fname: str, size: int) -> ReaderFields:
     """MATLAB v4 (uncompressed): declared sizes checked against the file from the headers alone."""
     import scipy.io
 
-    fname = path.name
-    listed = scipy.io.whosmat(str(path))
+    listed = scipy.io.whosmat(fh)
     if len(listed) > MAX_VARIABLES:
         raise RecordingError(f"{fname}: more than {MAX_VARIABLES:,} variables; not a recording")
     names = [n for n, _, _ in listed]
@@ -571,7 +583,8 @@ def _read_mat_v4(path: Path, size: int) -> ReaderFields:
             check_allocation(f"{fname}: variable '{name}' ({_shape_text(shape)} {cls})", n_bytes, size)
             total += n_bytes
     check_allocation(f"{fname}: the variables the recording needs", total, size)
-    raw = _loadmat(str(path), needed) if needed else {}
+    fh.seek(0)
+    raw = _loadmat(fh, needed) if needed else {}
     out = ReaderFields()
     for name, _, cls in listed:  # in file order, so that validation picks the same names
         if name in out:
@@ -603,13 +616,17 @@ def _small_attr(obj: Any, name: str, max_bytes: int = 4096) -> Any:
     """An attribute's value when it exists and is small, else None (never a large read)."""
     import h5py
 
-    bname = name.encode()
     try:
-        if not h5py.h5a.exists(obj.id, bname):
-            return None
-        aid = h5py.h5a.open(obj.id, bname)
+        aid = h5py.h5a.open(obj.id, name.encode())
+    except KeyError:
+        return None
+    try:
         if aid.get_storage_size() > max_bytes:
             return None
+        if aid.dtype.kind == "S" and aid.dtype.itemsize:  # fixed-length text, as MATLAB writes it
+            value = np.empty(aid.shape or (), dtype=aid.dtype)
+            aid.read(value)
+            return value
         return obj.attrs[name]
     except (KeyError, OSError, RuntimeError, ValueError, TypeError):
         return None
@@ -633,15 +650,19 @@ def check_h5_dataset(ds: Any, what: str, file_bytes: int) -> int:
     but never written (HDF5 would return fill values for its whole shape), storage larger than the file,
     and a declared size beyond the budget or far beyond the bytes stored (``check_allocation``).
     """
-    if ds.is_virtual:
+    import h5py
+
+    dcpl = ds.id.get_create_plist()
+    layout = dcpl.get_layout()
+    if layout == h5py.h5d.VIRTUAL:
         raise RecordingError(
             f"{what} is a virtual dataset (its data live in other files); virtual datasets are not "
             "followed — save the data into this file"
         )
-    external = ds.external
-    if external:
+    if dcpl.get_external_count():
+        where = _link_name(dcpl.get_external(0)[0])
         raise RecordingError(
-            f"{what} keeps its data outside the HDF5 file (external storage in {str(external[0][0])!r}); "
+            f"{what} keeps its data outside the HDF5 file (external storage in {where!r}); "
             "external storage is not read — save the data into this file"
         )
     shape = ds.shape
@@ -663,8 +684,8 @@ def check_h5_dataset(ds: Any, what: str, file_bytes: int) -> int:
             "the file is corrupt or truncated — export it again"
         )
     n_bytes = declared
-    if ds.chunks is not None:  # a chunk is decompressed whole, however little of it is read
-        n_bytes = max(n_bytes, math.prod(ds.chunks) * item)
+    if layout == h5py.h5d.CHUNKED:  # a chunk is decompressed whole, however little of it is read
+        n_bytes = max(n_bytes, math.prod(dcpl.get_chunk()) * item)
     check_allocation(desc, n_bytes, storage)
     return n_bytes
 

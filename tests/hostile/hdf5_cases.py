@@ -19,7 +19,7 @@ import h5py
 import numpy as np
 import scipy.io
 
-from tests.hostile import HostileCase
+from hostile import HostileCase
 
 T = np.arange(500) * 0.02  # 0 … 9.98 s
 TB_DIMS = [65_536, 2_097_152]  # 2**37 elements: 1 TiB of doubles
