@@ -239,6 +239,13 @@ def test_v5_unreadable_unused_variable_does_not_refuse(tmp_path: Path) -> None:
     assert any("'extra'" in w for w in res.warnings)
 
 
+def test_v5_trailing_zeros_end_the_walk(tmp_path: Path) -> None:
+    path = tmp_path / "padded.mat"
+    path.write_bytes(_valid_v5() + bytes(200_000))
+    res = load_recording(path)
+    assert any("200,000 trailing bytes that are not a variable" in w for w in res.warnings)
+
+
 def test_v5_unused_bomb_is_never_read(tmp_path: Path) -> None:
     bomb = _zipped(_mat(1, [65_536, 2_097_152], "junk", EMPTY_CELL * 4))  # a cell that claims 2**37 elements
     path = tmp_path / "bomb.mat"

@@ -391,9 +391,11 @@ def _v5_entries(v5: _V5, fh: BinaryIO, file_size: int, fname: str) -> list[_Entr
         _, nbytes = v5.u32s(fh.read(8))
         end = pos + 8 + nbytes
         entry = _Entry(start=pos, end=min(end, file_size), name=None)
+        if nbytes == 0:  # zeros (padding or damage): nothing after this is a variable
+            entry.problem = f"{file_size - pos:,} trailing bytes that are not a variable"
+            entries.append(entry)
+            break
         try:
-            if nbytes == 0:
-                raise _Malformed("an empty element")
             src, _, _, _ = _v5_open(v5, fh, pos, file_size)
             entry.header = v5.header(src)
             entry.name = entry.header.name

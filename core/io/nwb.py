@@ -92,13 +92,8 @@ class _Guard:
 
     def values(self, data: Any, what: str) -> np.ndarray:
         """``data`` (an h5py dataset or in-memory values) as float64, checked before reading."""
-        import h5py
-
-        if isinstance(data, h5py.Dataset):
-            check_h5_dataset(data, f"{self.name}: {what}", self.file_bytes)
-            data = data[()]
         try:
-            return np.asarray(data, dtype=np.float64)
+            return self.array(data, what).astype(np.float64, copy=False)
         except (TypeError, ValueError):
             raise RecordingError(f"{self.name}: {what} is not numeric") from None
 
