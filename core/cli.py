@@ -249,7 +249,7 @@ def execute(args: argparse.Namespace) -> int:
         return simulate(args)
     from core.export_report import export_views, parse_views, view_names
     from core.progress import Reporter
-    from core.report import write_run_outputs
+    from core.report import write_report, write_run_outputs
 
     if args.views.strip() != "none":
         view_names(args.views)  # a typo fails now, not after the analysis
@@ -282,8 +282,14 @@ def execute(args: argparse.Namespace) -> int:
         recording, config, progress=reporter.sub(0.0, 0.8), gpu=device == "gpu"
     )
     views = parse_views(args.views, result)
-    paths, view_metrics = export_views(recording, result, out, views, device, progress=reporter.sub(0.8, 1.0))
-    paths += write_run_outputs(out, recording, result, warnings, view_metrics)
+
+    def write(folder: Path) -> list[Path]:  # into a temporary folder: the report appears whole or not at all
+        paths, metrics = export_views(
+            recording, result, folder, views, device, progress=reporter.sub(0.8, 1.0)
+        )
+        return paths + write_run_outputs(folder, recording, result, warnings, metrics, files=paths)
+
+    paths = write_report(out, write)
     print_verdict(result, recording)
     print(f"wrote {len(paths)} files to {printable(out)}", file=sys.stderr)
     return 0

@@ -164,3 +164,27 @@ def test_a_bin_width_too_fine_for_the_recording_is_refused_before_allocating(tmp
     )
     assert "limit of 20,000,000 (MAX_BINS)" in out.stderr and "Traceback" not in out.stderr
     assert not (tmp_path / "out" / "summary.json").exists()
+
+
+def test_a_crash_in_the_write_phase_leaves_no_report(tmp_path, monkeypatch, capsys):
+    """Killed while writing (here: the decoding file fails): no summary.json, no folder, one line."""
+    import core.report
+    from core.cli import main
+
+    path = tmp_path / "hd.npz"
+    save_recording_npz(synthetic.head_direction_cells(n_units=12, duration_s=120.0, seed=2), path)
+    real = np.savez_compressed
+
+    def savez(target, **arrays):
+        real(target, **arrays)
+        if "decoding" in str(target):
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(core.report.np, "savez_compressed", savez)
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--preset", "hd", "--views", "none", "--quiet", "--out", str(out)]) == 1
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["hd.npz"]
+    assert "No space left on device" in capsys.readouterr().err
+    monkeypatch.setattr(core.report.np, "savez_compressed", real)
+    assert main(["run", str(path), "--preset", "hd", "--views", "none", "--quiet", "--out", str(out)]) == 0
+    assert core.report.is_complete(out) and (out / "barcode.png").is_file()

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import struct
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -163,3 +165,142 @@ def test_json_safe_handles_nested_numpy_and_dataclasses():
         "cfg": {"a": None, "b": [1, True]},
         "arr": [1.0, None],
     }
+
+
+# report folders are all or nothing -------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def ring_run():
+    from core import synthetic
+    from core.pipeline import AnalysisConfig, run_analysis
+
+    rec = synthetic.head_direction_cells(n_units=12, duration_s=120.0, seed=2)
+    return rec, run_analysis(rec, AnalysisConfig.from_preset("hd"))
+
+
+def write_outputs(ring_run):
+    from core.report import write_run_outputs
+
+    rec, result = ring_run
+    return lambda folder: write_run_outputs(folder, rec, result, [])
+
+
+def test_a_report_folder_appears_whole(tmp_path, ring_run):
+    from core.report import is_complete, write_report
+
+    target = tmp_path / "report"
+    paths = write_report(target, write_outputs(ring_run))
+    assert [p.parent for p in paths] == [target] * len(paths) and all(p.is_file() for p in paths)
+    assert paths[-1].name == "summary.json" and is_complete(target)
+    summary = json.loads((target / "summary.json").read_text())
+    assert summary["verdict"] == ring_run[1].verdict
+    assert summary["files"] == sorted(p.name for p in paths)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]  # no temporary folder left
+
+
+@pytest.mark.parametrize("fails", ["persistence", "decoding"])
+def test_a_crash_while_writing_leaves_no_summary(tmp_path, ring_run, monkeypatch, fails):
+    """Ctrl-C or a failure in the middle of the write phase: the target never holds a verdict."""
+    import core.report
+    from core.report import is_complete, write_report
+
+    real = np.savez_compressed
+
+    def savez(path, **arrays):
+        real(path, **arrays)  # half the report is on disk, then the writer dies
+        if f"{fails}.npz" in str(path):
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(core.report.np, "savez_compressed", savez)
+    target = tmp_path / "report"
+    with pytest.raises(KeyboardInterrupt):
+        write_report(target, write_outputs(ring_run))
+    assert not target.exists() and not is_complete(target)
+    assert list(tmp_path.iterdir()) == []  # the temporary folder went too
+
+
+def test_a_crash_while_rewriting_keeps_the_earlier_report(tmp_path, ring_run, monkeypatch):
+    from core.report import is_complete, write_report
+
+    target = tmp_path / "report"
+    write_report(target, write_outputs(ring_run))
+    before = {p.name: p.read_bytes() for p in target.iterdir()}
+
+    def broken(folder):
+        (folder / "persistence.npz").write_bytes(b"PK\x03\x04 truncated")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        write_report(target, broken)
+    assert {p.name: p.read_bytes() for p in target.iterdir()} == before and is_complete(target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
+
+
+def test_a_crash_while_moving_files_in_leaves_no_summary(tmp_path, ring_run, monkeypatch):
+    import core.report
+    from core.report import is_complete, write_report
+
+    target = tmp_path / "report"
+    write_report(target, write_outputs(ring_run))
+    moved = []
+    real = os.replace
+
+    def replace(src, dst):
+        if moved:  # the second file moved into place: killed
+            raise KeyboardInterrupt
+        moved.append(dst)
+        real(src, dst)
+
+    monkeypatch.setattr(core.report.os, "replace", replace)
+    with pytest.raises(KeyboardInterrupt):
+        write_report(target, write_outputs(ring_run))
+    assert not (target / "summary.json").exists() and not is_complete(target)
+
+
+def test_rewriting_a_folder_replaces_the_report_and_keeps_the_users_files(tmp_path, ring_run, monkeypatch):
+    import core.report
+    from core.report import is_complete, write_report
+
+    target = tmp_path / "report"
+    target.mkdir()
+    (target / "notes.txt").write_text("mine")
+    (target / "figure.png").write_text("my own figure, no report listed it")
+
+    write_report(target, write_outputs(ring_run))  # into a folder of the user's: merged, theirs kept
+    summary = json.loads((target / "summary.json").read_text())
+    summary["files"].append("cohomap.png")  # as if the earlier report had this view
+    (target / "summary.json").write_text(json.dumps(summary))
+    (target / "cohomap.png").write_bytes(b"old view")
+    order = []
+    real = os.replace
+    monkeypatch.setattr(core.report.os, "replace", lambda s, d: order.append(Path(d).name) or real(s, d))
+    write_report(target, write_outputs(ring_run))
+    assert order[-1] == "summary.json"  # the folder becomes a report again only at the very end
+    assert sorted(p.name for p in target.iterdir()) == [
+        "decoding.npz", "figure.png", "notes.txt", "persistence.npz", "summary.json",
+    ]  # fmt: skip
+    assert (target / "notes.txt").read_text() == "mine" and is_complete(target)
+
+
+def test_is_complete_and_what_a_summary_may_list(tmp_path):
+    from core.report import is_complete, report_files
+
+    assert not is_complete(tmp_path / "absent") and not is_complete(tmp_path)
+    (tmp_path / "summary.json").write_text(
+        json.dumps({"verdict": "ring", "files": ["summary.json", "a.npz"]})
+    )
+    assert not is_complete(tmp_path)  # a listed file is missing
+    (tmp_path / "a.npz").write_bytes(b"x")
+    assert is_complete(tmp_path)
+    (tmp_path / "summary.json").write_text(json.dumps({"verdict": "ring", "files": ["../../etc/passwd"]}))
+    assert report_files(tmp_path) is None and not is_complete(tmp_path)
+    (tmp_path / "summary.json").write_text('{"verdict": "ring"')  # truncated
+    assert not is_complete(tmp_path)
+
+
+def test_a_report_over_a_file_is_refused(tmp_path):
+    from core.errors import ConfigError
+    from core.report import write_report
+
+    (tmp_path / "taken").write_text("a file")
+    with pytest.raises(ConfigError, match="is a file"):
+        write_report(tmp_path / "taken", lambda folder: [])

@@ -108,10 +108,17 @@ def export_report_folder(
     inputs: ViewInputs, data: ViewData | None, settings: ViewSettings, folder: Path, report: Reporter
 ) -> list[Path]:
     """The whole report folder (worker thread): the views as computed and shown (``data``, with the user's
-    settings; computed now with ``settings`` when there are none), then summary.json, persistence.npz and
-    decoding.npz. Rendering runs in the export process (:mod:`canns_gui.views.exporting`). Returns the
-    files written."""
+    settings; computed now with ``settings`` when there are none), then persistence.npz, decoding.npz and
+    summary.json last. Rendering runs in the export process (:mod:`canns_gui.views.exporting`). Returns the
+    files written.
+
+    All or nothing (:func:`core.report.write_report`): everything is written into a temporary folder beside
+    ``folder`` and moved there once complete; a cancel, a failure or a crash leaves ``folder`` as it was
+    (or, if the crash hits while files are being moved in, without summary.json: no report). Into an
+    existing folder the new files replace their namesakes one by one, summary.json last; the user's other
+    files there are kept (:func:`core.report.publish`)."""
     from canns_gui.views import exporting
+    from core.report import write_report, write_run_outputs
 
     if inputs.persistence is None or inputs.recording is None:
         raise ConfigError("Export all needs at least the TDA results: run Preprocess and TDA first.")
@@ -126,11 +133,16 @@ def export_report_folder(
     def run(function, args):
         return exporting.WORKER.call(function, args, report.check)
 
-    paths, metrics = export_computed(data, folder, record, run, report.sub(0.3, 0.95))
-    report(0.96, "summary, persistence and decoding")
     result = AnalysisResult(
         inputs.config, rm, inputs.cloud, inputs.persistence, inputs.significance, timings_s={}, decoding=dec
     )
-    paths += run(exporting.export_run_outputs, (folder, rec, result, inputs.warnings, metrics))
+
+    def write(staging: Path) -> list[Path]:
+        paths, metrics = export_computed(data, staging, record, run, report.sub(0.3, 0.95))
+        report(0.96, "summary, persistence and decoding")
+        outputs = (staging, rec, result, inputs.warnings, metrics, paths)
+        return paths + run(write_run_outputs, outputs)  # in the export process too
+
+    paths = write_report(folder, write)
     report(1.0, f"{len(paths)} files written")
     return paths
