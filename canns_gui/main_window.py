@@ -218,6 +218,12 @@ class MainWindow(QMainWindow):
         if self.session.analysis is None:
             QMessageBox.information(self, "Run all", "Load a recording first (File → Open recording…).")
             return
+        problems = [p for form in self.session.forms.values() for p in form.problems()]
+        if problems:
+            QMessageBox.information(
+                self, "Run all", "Fix the parameters marked in red first: " + "; ".join(problems)
+            )
+            return
         stages = [p for p in self.pages if getattr(p, "stage", None)]
         views = self.pages.index(self.views_page)
         self.log("run all: Preprocess → TDA → Decode → Views")

@@ -131,3 +131,17 @@ def test_file_dialogs_remember_their_folder(tmp_path):
     assert last_folder("project") == str(tmp_path)
     remember_folder("export", str(tmp_path / "gone" / "x"))  # a folder that no longer exists: home
     assert last_folder("export") != str(tmp_path / "gone")
+
+
+def test_nothing_runs_while_a_field_is_red(qtbot, focused):
+    window = focused
+    load(window)
+    page = window.views_page
+    page.forms["cohomap"].fields["bin_size_cm"].set_value(-5.0)
+    assert not page.forms["cohomap"].valid
+    assert page.compute_views() is False
+    assert "marked in red" in page.banner.text() and page.settings_button.isChecked()
+    form = window.session.forms["preprocess"]
+    form.fields["dt_s"].set_value(10.0)
+    window.run_all()
+    assert not window.busy and window.session.result("preprocess") is None

@@ -234,6 +234,11 @@ class ViewsPage(Page):
                 f"'{self.window.runner.current}' is running: press “Compute views” when it is done."
             )
             return False
+        problems = [p for form in self.forms.values() for p in form.problems()]
+        if problems:
+            self.settings_button.setChecked(True)  # show the fields marked in red
+            self.show_banner("Fix the view settings marked in red first: " + "; ".join(problems))
+            return False
         inputs = gather_inputs(self.session)
         settings = self.settings()
         signature = self.signature()
