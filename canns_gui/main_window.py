@@ -216,18 +216,24 @@ class MainWindow(QMainWindow):
         """Preprocess, TDA and Decode with the current settings, then the Views page (which computes the
         views); Cancel stops the whole chain."""
         if self.session.analysis is None:
-            QMessageBox.information(self, "Run all", "Load a recording first (File → Open recording…).")
+            self._tell("Run all", "Load a recording first (File → Open recording…).")
             return
         problems = [p for form in self.session.forms.values() for p in form.problems()]
         if problems:
-            QMessageBox.information(
-                self, "Run all", "Fix the parameters marked in red first: " + "; ".join(problems)
-            )
+            self._tell("Run all", "Fix the parameters marked in red first: " + "; ".join(problems))
             return
         stages = [p for p in self.pages if getattr(p, "stage", None)]
         views = self.pages.index(self.views_page)
         self.log("run all: Preprocess → TDA → Decode → Views")
         self._rerun(stages, then=lambda: self.steps.setCurrentRow(views))
+
+    def _tell(self, title: str, text: str) -> None:
+        """A message in the log and in a dialog that does not block (the GUI thread goes on)."""
+        self.log(text)
+        box = QMessageBox(QMessageBox.Information, title, text, QMessageBox.Ok, self)
+        box.setObjectName("notice")
+        box.open()
+        self.notice = box
 
     # the title and recent projects -------------------------------------------------------------------
     def update_title(self) -> None:

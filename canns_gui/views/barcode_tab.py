@@ -7,7 +7,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel
 
 from canns_gui.views.common import BLUE, GREEN, ORANGE, ViewTab, hover, plot_widget
-from core.significance import format_p
+from core.significance import format_p, verdict_sentence
 from core.views.barcode import MAX_BARS, barcode_rows, dimension_label
 
 DIM_COLOURS = {0: (120, 120, 120), 1: BLUE, 2: ORANGE, 3: GREEN}
@@ -64,7 +64,7 @@ class BarcodeTab(ViewTab):
     def draw(self) -> None:
         view = self.data.views["barcode"]
         sig = view.significance
-        self.verdict.setText(f"Verdict: {sig.verdict} — {sig.evidence}" if sig is not None else "")
+        self.verdict.setText(verdict_sentence(sig) if sig is not None else "")
         self.rows = draw_barcode(self.plot, view.persistence, sig)
 
     def describe(self, x: float, y: float) -> str | None:

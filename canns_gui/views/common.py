@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.angles import TWO_PI
+from core.behaviour import head_direction_warning
 
 PI_TICKS = [(0.0, "0"), (np.pi / 2, "π/2"), (np.pi, "π"), (1.5 * np.pi, "3π/2"), (TWO_PI, "2π")]
 BLUE, ORANGE, GREEN, RED, GREY = (
@@ -260,6 +261,8 @@ class ViewTab(QWidget):
     title = ""
     key = ""  # the view's name in ViewData.views / reasons and the stem of its export
 
+    compares_behaviour = False  # draws decoded phases against recorded behaviour: warn when they part
+
     def __init__(self, page) -> None:
         super().__init__()
         self.page = page
@@ -284,6 +287,11 @@ class ViewTab(QWidget):
         self.content = QWidget()
         self.content_layout = QVBoxLayout(self.content)
         self.content_layout.setContentsMargins(0, 0, 0, 0)
+        self.warning = QLabel("")  # e.g. a decoded ring that does not follow the recorded head direction
+        self.warning.setWordWrap(True)
+        self.warning.setStyleSheet("background: #f8d7da; color: #58151c; padding: 6px; border-radius: 4px;")
+        self.warning.hide()
+        self.content_layout.addWidget(self.warning)
         self.stack.addWidget(self.message)
         self.stack.addWidget(self.content)
         outer.addWidget(self.stack, 1)
@@ -348,6 +356,9 @@ class ViewTab(QWidget):
         if data is None or reason:
             self.say(reason or f"{self.title}: nothing computed yet.")
             return
+        warning = head_direction_warning(data.decoding) if self.compares_behaviour else ""
+        self.warning.setText(warning)
+        self.warning.setVisible(bool(warning))
         self.stack.setCurrentWidget(self.content)
         self.toolbar.show()
         self.export_button.setEnabled(True)

@@ -19,6 +19,7 @@ SPEEDS = {"1×": 1.0, "5×": 5.0, "20×": 20.0, "100×": 100.0}
 class PathCompareTab(ViewTab):
     title = "PathCompare"
     key = "pathcompare"
+    compares_behaviour = True
 
     def build(self) -> None:
         self.play_button = QPushButton("▶ Play")

@@ -27,6 +27,7 @@ from canns_gui.views.common import (
 class RateMapsTab(ViewTab):
     title = "FRM"
     key = "frm"
+    compares_behaviour = True
 
     def build(self) -> None:
         self.info = self.add_unit_browser()
