@@ -145,3 +145,15 @@ def test_nothing_runs_while_a_field_is_red(qtbot, focused):
     form.fields["dt_s"].set_value(10.0)
     window.run_all()
     assert not window.busy and window.session.result("preprocess") is None
+
+
+def test_a_stage_does_not_run_while_its_fields_are_red_and_run_stays_in_view(qtbot, focused):
+    window = focused
+    load(window)
+    window.steps.setCurrentRow(2)  # TDA
+    tda = window.pages[2]
+    QApplication.processEvents()
+    assert tda.run_button.isVisible() and tda.run_button.geometry().bottom() <= tda.height()
+    tda.forms["persistence"].fields["coeff"].set_value(4)  # not a prime
+    tda.start()
+    assert not window.busy and "marked in red" in tda.banner.text()

@@ -68,14 +68,22 @@ class StagePage(Page):
             session.bind(section, form)
             self.forms[section] = form
             self.controls.addWidget(form)
+        self.controls.addStretch(1)
+        # the Run button and the status under the scrolling forms: always in view, whatever the window size
         self.run_button = QPushButton(self.run_label)
+        self.run_button.setToolTip(f"{self.run_label} (F5)")
         self.run_button.clicked.connect(lambda: self.start())
-        self.controls.addWidget(self.run_button)
         self.status = QLabel("")
         self.status.setWordWrap(True)
-        self.controls.addWidget(self.status)
-        self.controls.addStretch(1)
-        row.addWidget(parameter_column(self.controls))
+        column = parameter_column(self.controls)
+        left = QWidget()
+        left.setFixedWidth(column.width())
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(column, 1)
+        left_layout.addWidget(self.run_button)
+        left_layout.addWidget(self.status)
+        row.addWidget(left)
         self.results_area = QVBoxLayout()
         self.placeholder = QLabel("")  # what to run, while the page has no result
         self.placeholder.setWordWrap(True)
@@ -135,6 +143,12 @@ class StagePage(Page):
         analysis, config = self.session.analysis, self.session.config
         if analysis is None:
             self.show_banner("Load a recording first (Import page).")
+            return
+        sections = list(self.session.forms)  # pipeline order: a stage reads its own and the earlier ones
+        upstream = sections[: max(sections.index(s) for s in self.sections) + 1] if self.sections else []
+        problems = [p for name in upstream for p in self.session.forms[name].problems()]
+        if problems:  # never run with the last valid values behind the user's back
+            self.show_banner("Fix the parameters marked in red first: " + "; ".join(problems))
             return
         key = analysis.key(self.stage, config)
         page = self
