@@ -18,8 +18,11 @@ def private_user_folders(tmp_path_factory, monkeypatch):
 @pytest.fixture
 def window(qtbot):
     """The main window, shown offscreen; a task still running at the end is cancelled and waited for."""
+    from PySide6.QtCore import QSettings
+
     from canns_gui.main_window import MainWindow
 
+    QSettings().clear()  # Qt reads its settings path once per process: forget the earlier tests' recent files
     w = MainWindow()
     qtbot.addWidget(w)
     w.show()

@@ -21,10 +21,3 @@ atexit.register(WORKER.close)  # end the process before the interpreter tears mu
 def run(job, folder: Path, record: dict, check) -> list[Path]:
     """``job(folder, record)`` in the export process; ``check()`` is polled and may raise to cancel."""
     return WORKER.call(job, (Path(folder), record), check)
-
-
-def export_run_outputs(folder: Path, recording, result, warnings: list[str], metrics: dict) -> list[Path]:
-    """summary.json, persistence.npz and decoding.npz of the report folder."""
-    from core.report import write_run_outputs
-
-    return write_run_outputs(Path(folder), recording, result, warnings, metrics)
