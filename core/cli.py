@@ -142,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="analyse a recording (.npz, .mat, .nwb)")
     run.add_argument("input", type=Path)
-    run.add_argument("--position-unit", choices=("auto", "cm", "m"), default="auto", help="unit of x and y")
+    run.add_argument("--position-unit", choices=("auto", "cm", "m", "mm"), default="auto", help="x, y unit")
     run.add_argument("--hd-unit", choices=("auto", "rad", "deg"), default="auto", help="unit of hd")
     common(run)
     demo = sub.add_parser("demo", help="analyse a built-in synthetic grid module (100 units, 30 min)")

@@ -102,9 +102,9 @@ def test_save_load_dense_round_trip(tmp_path: Path) -> None:
 def test_save_replaces_existing_file(tmp_path: Path) -> None:
     path = tmp_path / "again.npz"
     path.write_bytes(b"old")
-    rec = Recording(unit_ids=[0], spike_times=[np.array([1.0])], t=T)
+    rec = Recording(unit_ids=[0, 1, 2], spike_times=[np.array([1.0]), np.array([2.0]), np.array([3.0])], t=T)
     save_recording_npz(rec, path)
-    assert load_recording(path).recording.n_spikes == 1
+    assert load_recording(path).recording.n_spikes == 3
     assert [p.name for p in tmp_path.iterdir()] == ["again.npz"]  # no temporary file left behind
 
 

@@ -114,10 +114,10 @@ def test_numpy_never_unpickles_with_default_load(tmp_path: Path, monkeypatch: py
 
     monkeypatch.setattr(np, "load", guarded)
     path = tmp_path / "ok.npz"
-    spike = np.empty(2, dtype=object)
-    spike[0], spike[1] = np.array([1.0, 2.0]), np.array([3.0])
+    spike = np.empty(3, dtype=object)
+    spike[0], spike[1], spike[2] = np.array([1.0, 2.0]), np.array([3.0]), np.array([4.0])
     np.savez(path, spike=spike, t=np.arange(100) * 0.1)
-    assert load_recording(path).recording.n_spikes == 3
+    assert load_recording(path).recording.n_spikes == 4
 
 
 def test_numpy1_module_names_accepted() -> None:

@@ -186,11 +186,13 @@ def test_position_mostly_missing_refused() -> None:
     assert "600 of 1000 position samples (60%) are missing" in msg
 
 
-def test_positions_in_metres_warn_in_auto() -> None:
+def test_positions_in_metres_converted_in_auto() -> None:
     f = _fields()
     rec, warnings = _build(_fields(x=f["x"] / 100, y=f["y"] / 100))
-    assert any("look like metres" in w and "--position-unit m" in w for w in warnings)
-    assert rec.x.max() < 1
+    assert any(
+        "read as metres and converted to cm (× 100)" in w and "--position-unit cm" in w for w in warnings
+    )
+    np.testing.assert_allclose(rec.x, f["x"])
 
 
 def test_position_unit_m_converts_and_cm_never_warns() -> None:
@@ -246,21 +248,26 @@ def test_hd_length_mismatch_refused() -> None:
 
 
 def test_spike_list_and_numpy_keys_give_plain_ids() -> None:
-    trains = [np.array([1.0, 2.0]), np.array([3.0])]
+    trains = [np.array([1.0, 2.0]), np.array([3.0]), np.array([4.0])]
     rec, _ = _build(_fields(spike=trains))
-    assert rec.unit_ids == [0, 1]
-    rec, _ = _build(_fields(spike={np.int64(7): trains[0], np.str_("b"): trains[1]}))
-    assert rec.unit_ids == [7, "b"] and type(rec.unit_ids[0]) is int and type(rec.unit_ids[1]) is str
+    assert rec.unit_ids == [0, 1, 2]
+    rec, _ = _build(
+        _fields(spike={np.int64(7): trains[0], np.str_("b"): trains[1], np.float64(3.0): trains[2]})
+    )
+    assert rec.unit_ids == [7, "b", 3] and type(rec.unit_ids[0]) is int and type(rec.unit_ids[1]) is str
+    assert type(rec.unit_ids[2]) is int
 
 
 def test_non_finite_spikes_dropped() -> None:
-    rec, warnings = _build(_fields(spike={1: np.array([1.0, np.nan, 2.0]), 2: np.array([np.inf, 3.0])}))
+    spike = {1: np.array([1.0, np.nan, 2.0]), 2: np.array([np.inf, 3.0]), 3: np.array([4.0])}
+    rec, warnings = _build(_fields(spike=spike))
     assert "dropped 2 non-finite spike times (NaN/inf) in units 1, 2" in warnings
-    assert rec.n_spikes == 3
+    assert rec.n_spikes == 4
 
 
 def test_unsorted_trains_sorted_and_named() -> None:
-    rec, warnings = _build(_fields(spike={"a": np.array([3.0, 1.0, 2.0]), "b": np.array([1.0, 2.0])}))
+    spike = {"a": np.array([3.0, 1.0, 2.0]), "b": np.array([1.0, 2.0]), "c": np.array([5.0])}
+    rec, warnings = _build(_fields(spike=spike))
     assert "spike times were not sorted in units a; sorted them" in warnings
     np.testing.assert_array_equal(rec.spike_times[0], [1.0, 2.0, 3.0])
 
@@ -273,8 +280,15 @@ def test_spikes_outside_time_base_dropped() -> None:
 
 
 def test_empty_units_dropped_by_id() -> None:
-    rec, warnings = _build(_fields(spike={5: np.array([1.0]), 9: np.array([]), 11: np.array([20.0])}))
-    assert rec.unit_ids == [5]
+    spike = {
+        5: np.array([1.0]),
+        9: np.array([]),
+        11: np.array([20.0]),
+        12: np.array([2.0]),
+        13: np.array([3.0]),
+    }
+    rec, warnings = _build(_fields(spike=spike))
+    assert rec.unit_ids == [5, 12, 13]
     assert "dropped 2 units with no spikes: 9, 11" in warnings
 
 
@@ -294,15 +308,15 @@ def test_non_numeric_train_refused() -> None:
     assert "spike train of unit 'u2' is not numeric" in msg
 
 
-def test_single_vector_is_one_unit() -> None:
-    rec, warnings = _build(_fields(spike=np.array([0.5, 1.5, 2.5])))
-    assert rec.n_units == 1 and rec.n_spikes == 3
-    assert any("one unit" in w for w in warnings)
+def test_single_vector_is_one_unit_too_few_to_analyse() -> None:
+    msg = _error(_fields(spike=np.array([0.5, 1.5, 2.5])))
+    assert "only 1 unit with spikes (0); at least 3 units are needed (MIN_UNITS)" in msg
 
 
 def test_unit_ids_field_used_for_list_form() -> None:
-    rec, _ = _build(_fields(spike=[np.array([1.0]), np.array([2.0])], unit_ids=np.array(["c1", "c2"])))
-    assert rec.unit_ids == ["c1", "c2"]
+    three = [np.array([1.0]), np.array([2.0]), np.array([3.0])]
+    rec, _ = _build(_fields(spike=three, unit_ids=np.array(["c1", "c2", "c3"])))
+    assert rec.unit_ids == ["c1", "c2", "c3"]
     assert "unit_ids has 3 entries but spike has 2 units" in _error(
         _fields(spike=[np.array([1.0]), np.array([2.0])], unit_ids=np.array([1, 2, 3]))
     )
@@ -341,7 +355,8 @@ def test_dense_matrix_nan_and_negative_refused() -> None:
 
 
 def test_dense_all_zero_units_dropped() -> None:
-    counts = np.zeros((1000, 3))
+    counts = np.zeros((1000, 6))
     counts[5, 1] = 2
+    counts[7:9, 3:6] = 1
     rec, warnings = _build(_fields(spike=counts))
-    assert rec.unit_ids == [1] and any("no activity: 0, 2" in w for w in warnings)
+    assert rec.unit_ids == [1, 3, 4, 5] and any("no activity: 0, 2" in w for w in warnings)

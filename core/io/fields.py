@@ -13,6 +13,15 @@ KNOWN: tuple[str, ...] = REQUIRED + OPTIONAL
 # Exact names accepted without a word (only unambiguous spellings; everything else gets a suggestion).
 ALIASES: dict[str, str] = {"T": "t", "X": "x", "Y": "y", "HD": "hd", "Spike": "spike", "SPIKE": "spike"}
 
+# Every member name a reader needs to read: the fields and their exact aliases (others are only listed).
+LAYOUT_NAMES: frozenset[str] = frozenset(KNOWN) | frozenset(ALIASES)
+
+
+def is_layout_name(name: str) -> bool:
+    """Whether a stored name is an ASA field or one of its exact aliases (so worth reading)."""
+    return name in LAYOUT_NAMES
+
+
 # Common names that difflib cannot map to a one- or two-letter field name; used only to *suggest*.
 HINTS: dict[str, str] = {
     **{n: "spike" for n in ("spikes", "spike_times", "spiketimes", "spk", "spikes_dict", "spiketrains")},

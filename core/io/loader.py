@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from core.errors import AsaError, RecordingError
 from core.io.matlab import hdf5_offset, read_mat_v5, read_mat_v73
@@ -28,13 +30,62 @@ class LoadResult:
     format: str = ""  # "npz", "mat5", "mat73" or "nwb"
 
 
-def file_sha256(path: str | os.PathLike[str], chunk_bytes: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk_bytes):
+def file_sha256(path: str | os.PathLike[str] | IO[bytes], chunk_bytes: int = 1 << 20) -> str:
+    """Hex SHA-256 of a file (a path, or an open binary file read from its start), read in chunks."""
+    if not isinstance(path, str | os.PathLike):
+        path.seek(0)
+        digest = hashlib.sha256()
+        while block := path.read(chunk_bytes):
             digest.update(block)
-    return digest.hexdigest()
+        return digest.hexdigest()
+    with open(path, "rb") as fh:
+        return file_sha256(fh, chunk_bytes)
+
+
+_NOT_REGULAR = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _kind_of(mode: int) -> str:
+    for test, words in _NOT_REGULAR:
+        if test(mode):
+            return words
+    return "not a regular file"
+
+
+def open_regular(path: Path) -> IO[bytes]:
+    """``path`` opened for reading, refused at once unless it (or what its symlinks point to) is a regular
+    file: a FIFO, a device or a socket would block or never end. The type is checked with ``os.stat``
+    before opening and again with ``fstat`` on the descriptor, which is opened non-blocking (a FIFO swapped
+    in between cannot block either)."""
+    name = path.name or str(path)
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise RecordingError(f"{path}: file not found") from None
+    except OSError as exc:
+        raise RecordingError(f"{name}: cannot be opened ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise RecordingError(f"{path}: is a folder; choose {SUPPORTED}")
+    if not stat.S_ISREG(st.st_mode):
+        raise RecordingError(
+            f"{name}: is {_kind_of(st.st_mode)}, not a regular file; only saved files are read — choose "
+            f"{SUPPORTED}"
+        )
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        raise RecordingError(f"{name}: cannot be opened ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise RecordingError(f"{name}: changed into a non-regular file while opening; choose {SUPPORTED}")
+    if hasattr(os, "set_blocking"):
+        os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
 
 
 def _is_nwb_hdf5(path: Path) -> bool:
@@ -76,12 +127,17 @@ def detect_format(path: Path, head: bytes) -> str:
     raise RecordingError(f"{path.name}: unrecognised file type; expected {SUPPORTED}")
 
 
-def _read(fmt: str, path: Path, position_unit: str, hd_unit: str) -> NwbContent:
+def _read(fmt: str, path: Path, fh: IO[bytes], position_unit: str, hd_unit: str) -> NwbContent:
     """Raw fields of the file, with the warnings, units and metadata its reader determined."""
     if fmt == "nwb":
         return read_nwb(path, position_unit, hd_unit)
-    reader = {"npz": read_npz, "mat5": read_mat_v5, "mat73": read_mat_v73}[fmt]
-    return NwbContent(fields=reader(path), position_unit=position_unit, hd_unit=hd_unit)
+    if fmt == "npz":  # npz and MATLAB v5 read the descriptor already checked to be a regular file
+        fields = read_npz(fh, name=path.name or str(path))
+    elif fmt == "mat5":
+        fields = read_mat_v5(path, fh)
+    else:
+        fields = read_mat_v73(path)
+    return NwbContent(fields=fields, position_unit=position_unit, hd_unit=hd_unit)
 
 
 def _describe_exc(exc: BaseException) -> str:
@@ -95,9 +151,11 @@ def load_recording(
     """Load and validate a recording from an ``.npz``, MATLAB ``.mat`` (v5/v7.3) or ``.nwb`` file.
 
     Args:
-        path: the file.
-        position_unit: "auto" (cm assumed; warns when x/y look like metres), "cm", or "m" (converted to cm).
-        hd_unit: "auto" (rad assumed; degrees detected and converted with a warning), "rad" or "deg".
+        path: the file; it must be a regular file (a FIFO, device or socket is refused at once).
+        position_unit: "auto" (m, cm or mm detected from the arena size and the speed, converted to cm with
+            a warning), "cm", "m" or "mm".
+        hd_unit: "auto" (rad assumed; degrees detected and converted with a warning; an ambiguous small
+            range warns), "rad" or "deg".
 
     Returns:
         ``LoadResult`` with the recording (times in s, positions in cm, head direction in rad wrapped to
@@ -109,26 +167,25 @@ def load_recording(
     """
     pos_u, hd_u = normalise_units(position_unit, hd_unit)
     path = Path(path)
+    with open_regular(path) as fh:
+        return _load_open(path, fh, pos_u, hd_u)
+
+
+def _load_open(path: Path, fh: IO[bytes], pos_u: str, hd_u: str) -> LoadResult:
     name = path.name or str(path)
-    if not path.exists():
-        raise RecordingError(f"{path}: file not found")
-    if path.is_dir():
-        raise RecordingError(f"{path}: is a folder; choose {SUPPORTED}")
     try:
-        size = path.stat().st_size
-        with open(path, "rb") as fh:
-            head = fh.read(_HEAD_BYTES)
+        size = os.fstat(fh.fileno()).st_size
+        head = fh.read(_HEAD_BYTES)
     except OSError as exc:
         raise RecordingError(f"{name}: cannot be opened ({exc.strerror or exc})") from exc
     if size == 0:
         raise RecordingError(
             f"{name}: the file is empty (0 bytes); it was not saved completely — export it again"
         )
-
     fmt = "?"
     try:
         fmt = detect_format(path, head)
-        content = _read(fmt, path, pos_u, hd_u)
+        content = _read(fmt, path, fh, pos_u, hd_u)
         recording, more = build_recording(
             content.fields,
             name=name,
@@ -137,7 +194,7 @@ def load_recording(
             metadata={**content.metadata, "format": fmt},
         )
         recording.source = str(path)
-        recording.sha256 = file_sha256(path)
+        recording.sha256 = file_sha256(fh)
     except AsaError:
         raise
     except Exception as exc:  # any reader failure on a bad file becomes one clear message
