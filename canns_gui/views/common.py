@@ -403,3 +403,100 @@ class ViewTab(QWidget):
         if not self.has_content or self.data is None:
             return False
         return self.page.run_export(self.title, self.export_job(), Path(folder))
+
+
+MAX_SCATTER_POINTS = 100_000  # a larger scatter is drawn from a seeded random subset of this many points
+SCATTER_CHUNK = 4_000  # points added per turn of the event loop (each turn ~10 ms of the GUI thread)
+
+
+class ProgressiveScatter:
+    """A large scatter coloured by a value, drawn on ``plot`` in parts over several turns of the event loop.
+
+    Points are grouped into ``n_colours`` shared brushes (pyqtgraph renders one symbol per distinct brush)
+    and added ``SCATTER_CHUNK`` at a time in a seeded random order, the first part at once and the others
+    on the next turns of the event loop: the GUI thread never holds for the whole cloud (20,000 points drawn
+    with one ``plot(symbolBrush=...)`` call hold it ~0.25 s), and the cloud fills in evenly meanwhile. Its
+    items are updated with ``setData``, not recreated; a new ``set_data`` stops the parts still to come of
+    the previous one. More than ``max_points`` points: a seeded random subset of that many is drawn.
+    """
+
+    def __init__(
+        self,
+        plot: pg.PlotItem,
+        size: float = 5.0,
+        alpha: int = 200,
+        n_colours: int = 64,
+        max_points: int = MAX_SCATTER_POINTS,
+        chunk: int = SCATTER_CHUNK,
+    ) -> None:
+        self.plot, self.size, self.alpha, self.n_colours = plot, size, alpha, n_colours
+        self.max_points, self.chunk = max_points, chunk
+        self.items: list[pg.ScatterPlotItem] = []
+        self._generation = 0
+        self._parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.n_drawn = 0
+        self.n_points = 0
+
+    @property
+    def done(self) -> bool:
+        """Every part is drawn."""
+        return self.n_drawn >= min(self.n_points, self.max_points)
+
+    def set_data(self, x, y, values, cmap: pg.ColorMap, levels: tuple[float, float], seed: int = 0) -> None:
+        """Draw points (x, y) coloured by ``values`` through ``cmap`` over ``levels`` (lo, hi)."""
+        x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+        values = np.asarray(values, dtype=np.float64)
+        lo, hi = float(levels[0]), float(levels[1])
+        hi = max(hi, lo + 1e-12)
+        palette = cmap.map(np.linspace(0.0, 1.0, self.n_colours), mode="byte")
+        palette[:, 3] = self.alpha
+        brushes = np.empty(self.n_colours, dtype=object)
+        brushes[:] = [pg.mkBrush(*c) for c in palette.tolist()]
+        scaled = np.clip((np.nan_to_num(values, nan=lo) - lo) / (hi - lo), 0.0, 1.0)
+        level = np.rint(scaled * (self.n_colours - 1)).astype(np.intp)
+        self.n_points = int(x.size)
+        order = np.random.default_rng(seed).permutation(x.size)[: self.max_points]
+        self._parts = [
+            (x[part], y[part], brushes[level[part]])
+            for part in np.array_split(order, max(1, -(-order.size // self.chunk)))
+            if part.size
+        ]
+        self._generation += 1
+        self.n_drawn = 0
+        for item in self.items[len(self._parts) :]:  # fewer parts than last time
+            item.setData([], [])
+        self._draw_part(0, self._generation)
+
+    def clear(self) -> None:
+        self._generation += 1
+        self._parts, self.n_drawn, self.n_points = [], 0, 0
+        for item in self.items:
+            item.setData([], [])
+
+    def _item(self, i: int) -> pg.ScatterPlotItem:
+        while len(self.items) <= i:
+            self.items.append(pg.ScatterPlotItem(size=self.size, pen=None, symbol="o"))
+        item = self.items[i]
+        if item.scene() is None or item.getViewBox() is not self.plot.getViewBox():  # the plot was cleared
+            self.plot.addItem(item)
+        return item
+
+    def _draw_part(self, i: int, generation: int) -> None:
+        if generation != self._generation or i >= len(self._parts):
+            return
+        x, y, brushes = self._parts[i]
+        self._item(i).setData(x=x, y=y, brush=brushes)
+        self.n_drawn += x.size
+        if i + 1 < len(self._parts):
+            QTimer.singleShot(0, lambda: self._draw_part(i + 1, generation))
+
+
+def draw_scatter(plot: pg.PlotItem, x, y, values, cmap: pg.ColorMap, levels, **options) -> ProgressiveScatter:
+    """Draw a coloured scatter on ``plot`` progressively (:class:`ProgressiveScatter`, one per plot, reused
+    by later calls); returns it."""
+    scatter = getattr(plot, "_progressive_scatter", None)
+    if scatter is None:
+        scatter = ProgressiveScatter(plot, **options)
+        plot._progressive_scatter = scatter
+    scatter.set_data(x, y, values, cmap, levels)
+    return scatter
