@@ -145,26 +145,74 @@ def test_long_runs_go_in_chunks_padded_and_masked_with_progress_and_cancel():
     args = (*_ring_fns(), net._params(task, np.arange(3)), net.initial_state(0.0))
     t = np.arange(4500) * 1e-3
     drive = {"pos": task.at("stim_pos", t).astype(np.float32), "amp": np.full(4500, 1.0, np.float32)}
-    seen = []
+    seen, chunks = [], []
     # 450 records in chunks of 100: the last chunk is padded, its padding masked out
     state, rec, _ = base.run_compiled(
-        *args, drive, 10, chunk_steps=1000, progress=lambda f, m: seen.append(f)
+        *args, drive, 10, chunk_steps=1000, progress=lambda f, m: seen.append(f), on_chunk=chunks.append
     )
     state1, rec1, _ = base.run_compiled(*args, drive, 10)
     assert rec["position"].shape == (450,)
     np.testing.assert_allclose(rec["position"], rec1["position"], atol=1e-6)
     np.testing.assert_allclose(np.asarray(state["u"]), np.asarray(state1["u"]), atol=1e-6)
     assert int(state["i"]) == 4500
-    assert len(seen) == 6 and seen[-1] == pytest.approx(1.0)
-    with pytest.raises(Cancelled):
+    assert [len(c["records"]["position"]) for c in chunks] == [100, 100, 100, 100, 50]
+    assert [c["final"] for c in chunks] == [False] * 4 + [True]
+    assert seen[0] == 0.0 and seen[-1] == pytest.approx(1.0) and seen == sorted(seen)
+    checks = []
+    with pytest.raises(Cancelled):  # a cancel request stops the run before the next chunk
         base.run_compiled(
             *args,
             drive,
             10,
             chunk_steps=1000,
-            cancel=lambda: len(seen) > 6,
-            progress=lambda f, m: seen.append(f),
+            cancel=lambda: checks.append(1) or len(checks) > 3,
+            on_chunk=chunks.append,
         )
+    assert len(chunks) == 5 + 3  # the first check is before any chunk, then one after each
+
+
+def test_chunks_are_sized_by_the_measured_time_per_step_from_a_fixed_set_of_shapes():
+    from core.simulation.base import _ChunkPlanner, chunk_shapes
+
+    assert chunk_shapes(30, 10) == [25, 100, 400, 1600, 6400, 25600]
+    assert chunk_shapes(20, 10) == [20]  # shorter than the smallest shape: one call of its own length
+    assert chunk_shapes(450, 10, chunk_steps=1000) == [100]
+    plan = _ChunkPlanner([25, 100, 400, 1600], target_s=0.3, fixed=False)
+    assert plan.next(10_000) == 25
+    plan.measured(25, 2.0, compiled_now=True)  # compilation says nothing about the time per step
+    assert plan.next(10_000) == 25
+    plan.measured(25, 0.025, compiled_now=False)  # 1 ms per record: 100 records fit in 0.3 s, 400 do not
+    assert plan.next(10_000) == 100
+    plan.measured(100, 0.5, compiled_now=True)
+    plan.measured(100, 0.01, compiled_now=False)  # 0.1 ms per record: 1600 records fit
+    assert plan.next(10_000) == 1600
+    plan.measured(1600, 0.2, compiled_now=True)
+    assert plan.next(1500) == 100  # the end of the run in compiled shapes, not a new one
+    assert plan.next(60) == 25  # the very last call: the smallest shape, padded
+    plan.measured(1600, 1.6, compiled_now=False)  # the machine got busy: 1 ms per record again
+    assert plan.next(10_000) == 100
+    slow = _ChunkPlanner([25, 100], target_s=0.3, fixed=False)
+    slow.measured(25, 1.0, compiled_now=False)  # even the smallest takes longer than the target
+    assert slow.next(10_000) == 25
+
+
+def test_a_long_run_compiles_only_shapes_of_the_ladder_and_matches_one_call():
+    from core.simulation import base
+
+    net = CANN1D(CANN1DConfig(n=32))
+    task = tasks.moving_stimulus(1.0, 30.0)
+    args = (*_ring_fns(), net._params(task, np.arange(3)), net.initial_state(0.0))
+    t = np.arange(30_000) * 1e-3
+    drive = {"pos": task.at("stim_pos", t).astype(np.float32), "amp": np.full(t.size, 1.0, np.float32)}
+    sizes = []
+    state, rec, _ = base.run_compiled(
+        *args, drive, 10, on_chunk=lambda c: sizes.append(len(c["records"]["position"]))
+    )
+    ladder = set(base.chunk_shapes(3000, 10))
+    assert sum(sizes) == 3000 and len(sizes) >= 2
+    assert sizes[0] == min(ladder) and set(sizes[:-1]) <= ladder  # the last one may be a padded part
+    one, rec1, _ = base.run_compiled(*args, drive, 10, chunk_steps=30_000)
+    np.testing.assert_allclose(rec["position"], rec1["position"], atol=1e-5)
 
 
 def _ring_fns():

@@ -3,10 +3,14 @@
 A model is a pure step function ``step(params, state, inputs) -> state`` and a ``readout(params, state)``
 (bump decoder and recorded rates), both traced by JAX. :func:`run_compiled` runs them as two nested
 ``lax.scan`` loops (records × steps per record) under one ``jax.jit``: the compiled function is cached per
-(step, readout) pair and per chunk shape, so a run compiles once and later runs of the same shape not at all.
-Long runs go in chunks so that progress and cancel work between them; the last chunk is padded and its padded
-records are masked out (the state does not move), so every chunk has the same shape. Pure JAX needs none of
-BrainPy's per-thread environment, so runs work in any thread (``core.devices`` says why not BrainPy).
+(step, readout) pair and per chunk shape, so later runs of the same shapes do not compile at all. Runs go in
+chunks so that progress, the live view and cancel work between them: a first small chunk (it compiles), a
+second that measures the time per step, then chunks of the largest shape that takes at most
+``CHUNK_SECONDS`` (``LIVE_CHUNK_SECONDS`` with a live view), re-measured after every chunk. Chunk shapes
+come from a fixed ladder (``CHUNK_SHAPES``): a run compiles a few shapes at most, a process each one once;
+the end of a run goes in shapes already compiled, the very last chunk padded with masked records (the state
+does not move). Pure JAX needs none of BrainPy's per-thread environment, so runs work in any thread
+(``core.devices`` says why not BrainPy).
 
 Units: time in ms inside models (τ, dt), seconds in results and recordings; positions on rings and tori in
 radians, on the grid sheet in neurons, in the arena in cm.
@@ -26,8 +30,12 @@ from core.angles import TWO_PI, wrap_pi
 from core.errors import ConfigError
 from core.progress import CancelCheck, ProgressCallback, Reporter
 
-CHUNK_STEPS = 20_000  # model steps per compiled call (progress and cancel between calls)
-LIVE_CHUNK_STEPS = 2_000  # the same with a live view (``on_chunk``): it wants frequent frames
+# model steps per compiled call: the fixed ladder of chunk shapes (each compiles once per process); the first
+# chunks of a run are the smallest, the others the largest that takes at most CHUNK_SECONDS
+CHUNK_SHAPES = (250, 1_000, 4_000, 16_000, 64_000, 256_000)
+CHUNK_SECONDS = 0.3  # a compiled call lasts at most about this long: progress and cancel between calls
+LIVE_CHUNK_SECONDS = 0.1  # the same with a live view (``on_chunk``): it wants frequent frames
+REPORT_EVERY_S = 0.1  # progress reports at most this often (cancel is checked after every call)
 
 ChunkCallback = Callable[[dict], None]
 
@@ -181,6 +189,51 @@ def _compiled(step: Callable, readout: Callable) -> Callable:
     return _COMPILED[key]
 
 
+def chunk_shapes(n_rec: int, steps_per_record: int, chunk_steps: int | None = None) -> list[int]:
+    """Records per compiled call that a run of ``n_rec`` records may use, smallest first: the ladder
+    ``CHUNK_SHAPES`` in records (a run shorter than the smallest: its own length, one call), or the one
+    size ``chunk_steps`` (steps) when given."""
+    if chunk_steps is not None:
+        return [max(1, min(n_rec, chunk_steps // steps_per_record))]
+    shapes = sorted({max(1, s // steps_per_record) for s in CHUNK_SHAPES})
+    return [n_rec] if n_rec <= shapes[0] else shapes
+
+
+class _ChunkPlanner:
+    """Which shape the next compiled call has: the smallest until a call that did not compile has measured
+    the time per record, then the largest that fits ``target_s`` (at least the smallest); the end of the
+    run in shapes already compiled (the very last call padded)."""
+
+    def __init__(self, shapes: list[int], target_s: float, fixed: bool) -> None:
+        self.shapes, self.target_s, self.fixed = shapes, target_s, fixed
+        self.per_record_s: float | None = None
+        self.compiled: set[int] = set()
+
+    def next(self, remaining: int) -> int:
+        if self.fixed or self.per_record_s is None:
+            return self.shapes[0]
+        fits = [s for s in self.shapes if s * self.per_record_s <= self.target_s] or self.shapes[:1]
+        size = fits[-1]
+        if remaining < size:  # the end: the largest compiled shape that is not padded, else the smallest
+            done = [s for s in self.shapes if s in self.compiled and s <= remaining and s <= size]
+            size = done[-1] if done else self.shapes[0]
+        return size
+
+    def measured(self, size: int, seconds: float, compiled_now: bool) -> None:
+        """A call of ``size`` records took ``seconds`` (``compiled_now``: compilation included)."""
+        self.compiled.add(size)
+        if not compiled_now:
+            self.per_record_s = seconds / size
+
+
+def _cache_size(fn: Callable) -> int:
+    """Compiled variants of a jitted function (-1 where this JAX does not say)."""
+    try:
+        return int(fn._cache_size())
+    except (AttributeError, TypeError):
+        return -1
+
+
 def run_compiled(
     step: Callable,
     readout: Callable,
@@ -201,8 +254,10 @@ def run_compiled(
 
     Returns (final state as jax arrays, records as numpy arrays of shape (n_records, ...), seconds spent).
     ``on_chunk`` receives {"t_s", "records" (this chunk's), "state" (numpy), "final" (last chunk?)} after
-    each chunk: a live view.
-    ``chunk_steps``: model steps per compiled call (default CHUNK_STEPS; LIVE_CHUNK_STEPS with ``on_chunk``).
+    each chunk: a live view. Between chunks, ``cancel`` is checked (``Cancelled`` is raised) and progress
+    reported (at most every ``REPORT_EVERY_S``, and at the end).
+    ``chunk_steps``: model steps of every compiled call (default: sized by the measured time per step, see
+    the module's docstring).
     """
     import jax
     import jax.numpy as jnp
@@ -214,37 +269,50 @@ def run_compiled(
             f"the run needs a whole number of records ({n_steps} steps, {steps_per_record}/record)"
         )
     n_rec = n_steps // steps_per_record
-    if chunk_steps is None:
-        chunk_steps = CHUNK_STEPS if on_chunk is None else LIVE_CHUNK_STEPS
-    per_chunk = max(1, min(n_rec, chunk_steps // steps_per_record))
-    n_chunks = -(-n_rec // per_chunk)
+    target_s = CHUNK_SECONDS if on_chunk is None else LIVE_CHUNK_SECONDS
+    planner = _ChunkPlanner(
+        chunk_shapes(n_rec, steps_per_record, chunk_steps), target_s, fixed=chunk_steps is not None
+    )
     fn = _compiled(step, readout)
     params = jax.tree_util.tree_map(jnp.asarray, params)
     state = jax.tree_util.tree_map(jnp.asarray, state)
     shaped = {k: np.asarray(v).reshape((n_rec, steps_per_record) + np.shape(v)[1:]) for k, v in drive.items()}
     records: list[dict] = []
     spent = 0.0
+    total_s = n_steps * dt_ms / 1000.0
     report(0.0, f"{label}: compiling")
-    for c in range(n_chunks):
-        lo, hi = c * per_chunk, min((c + 1) * per_chunk, n_rec)
+    last_report = -np.inf
+    lo = 0
+    while lo < n_rec:
+        size = planner.next(n_rec - lo)
+        hi = min(lo + size, n_rec)
         part = {}
         for k, v in shaped.items():
             block = v[lo:hi]
-            if hi - lo < per_chunk:  # pad the last chunk to the common shape; padded records are masked
-                pad = np.zeros((per_chunk - (hi - lo),) + block.shape[1:], dtype=block.dtype)
+            if hi - lo < size:  # pad the last chunk to its shape; padded records are masked
+                pad = np.zeros((size - (hi - lo),) + block.shape[1:], dtype=block.dtype)
                 block = np.concatenate([block, pad])
             part[k] = block
-        valid = np.arange(per_chunk) < hi - lo
+        valid = np.arange(size) < hi - lo
+        before = _cache_size(fn)
         began = time.perf_counter()
         state, rec = fn(params, state, part, valid)
-        rec = jax.tree_util.tree_map(lambda a, n=hi - lo: np.asarray(a)[:n], rec)
-        spent += time.perf_counter() - began
+        rec = jax.tree_util.tree_map(lambda a, n=hi - lo: np.asarray(a)[:n], rec)  # waits for the call
+        took = time.perf_counter() - began
+        spent += took
+        planner.measured(size, took, compiled_now=_cache_size(fn) != before)
         records.append(rec)
+        lo = hi
         t_done = hi * steps_per_record * dt_ms / 1000.0
         if on_chunk is not None:
             state_np = jax.tree_util.tree_map(np.asarray, state)
             on_chunk({"t_s": t_done, "records": rec, "state": state_np, "final": hi == n_rec})
-        report(hi / n_rec, f"{label}: {t_done:.1f} of {n_steps * dt_ms / 1000.0:.1f} s simulated")
+        now = time.perf_counter()
+        if now - last_report >= REPORT_EVERY_S or hi == n_rec:
+            last_report = now
+            report(hi / n_rec, f"{label}: {t_done:.1f} of {total_s:.1f} s simulated")
+        else:
+            report.check()
     merged = {k: np.concatenate([r[k] for r in records]) for k in records[0]}
     return state, merged, spent
 
