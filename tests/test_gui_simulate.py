@@ -107,3 +107,140 @@ def test_bad_parameters_are_named_in_a_dialog(qtbot, window):
     assert "x:y pairs" in dialog.text()
     assert "failed" in page.status.text()
     dialog.close()
+
+
+def test_the_buttons_act_on_the_run_on_screen_after_a_model_switch(qtbot, window, tmp_path):
+    page = simulate_page(window)
+    choose(page, "cann1d", 2.0, 8)
+    page.start()
+    wait_idle(qtbot, window)
+    assert page.run_result.model == "cann1d" and page.export_button.isEnabled()
+    page.model_box.setCurrentIndex(page.model_box.findData("hd-ring"))  # no hd-ring run yet
+    assert page.run_result is None
+    assert not page.analyse_button.isEnabled() and not page.export_button.isEnabled()
+    assert "No hd-ring run" in page.run_label.text() and "cann1d" in page.status.text()
+    assert page.tabs.live.replay is None and page.tabs.live.curve.getData()[0] is None  # cleared
+    page.export_to(tmp_path / "none")  # nothing on screen: nothing exported
+    assert not window.busy and not (tmp_path / "none").exists()
+    choose(page, "hd-ring", 2.0, 6)
+    page.start()
+    wait_idle(qtbot, window)
+    page.export_to(tmp_path / "hd")
+    wait_idle(qtbot, window)
+    page.model_box.setCurrentIndex(page.model_box.findData("cann1d"))  # its run comes back on screen
+    assert page.run_result.model == "cann1d" and "cann1d run" in page.run_label.text()
+    assert page.export_button.isEnabled() and page.tabs.live.replay is not None
+    page.export_to(tmp_path / "ring")
+    wait_idle(qtbot, window)
+    for folder, model, units in (("hd", "hd-ring", 6), ("ring", "cann1d", 8)):
+        provenance = json.loads((tmp_path / folder / "recording.json").read_text())
+        assert provenance["model"] == model and provenance["settings"]["n_units"] == units
+
+
+def test_the_run_button_stays_in_place_whatever_the_model_description(qtbot, window):
+    from PySide6.QtCore import QPoint
+    from PySide6.QtWidgets import QScrollArea
+
+    page = simulate_page(window)
+    places = set()
+    for i in range(page.model_box.count()):
+        page.model_box.setCurrentIndex(i)
+        qtbot.wait(20)
+        places.add(page.run_button.mapTo(page, QPoint(0, 0)).toTuple())
+        assert page.run_button.isVisible()
+    assert len(places) == 1
+    parent = page.run_button.parentWidget()
+    while parent is not None:  # never inside the scrolling part of the column
+        assert not isinstance(parent, QScrollArea)
+        parent = parent.parentWidget()
+
+
+def test_a_finished_ring_run_replays_its_recorded_states(qtbot, window):
+    page = simulate_page(window)
+    choose(page, "cann1d", 2.0, 8)
+    page.start()
+    wait_idle(qtbot, window)
+    live, result = page.tabs.live, page.run_result.result
+    bar = live.replay_bar
+    assert bar.isVisible() and bar.slider.maximum() == result.t_s.size - 1 == 199
+    assert bar.slider.value() == bar.slider.maximum()  # the run's last record on screen
+    bar.slider.setValue(50)
+    np.testing.assert_allclose(live.curve.getData()[1], result.state_trace[50])
+    assert live.stim_line.value() == pytest.approx(result.stimulus[50])
+    assert live.bump_line.isVisible() and live.bump_line.value() == pytest.approx(result.bump_position[50])
+    assert f"{result.t_s[50]:.2f} s" in bar.time_label.text()
+    bar.slider.setValue(bar.slider.maximum())
+    bar.play_button.setChecked(True)  # at the end: the replay starts again from the first record
+    assert bar.slider.value() == 0
+    seen = []
+    bar.slider.valueChanged.connect(seen.append)
+    for _ in range(1000):
+        if not bar.play_button.isChecked():
+            break
+        bar._tick()
+    assert seen == sorted(seen) and seen[-1] == bar.slider.maximum() and len(seen) > 5
+    assert not bar.play_button.isChecked()  # the replay stops at the end
+
+
+def test_a_sheet_run_replays_the_decoded_bump_when_its_state_was_not_kept(qtbot, window, monkeypatch):
+    from core.simulation import recording
+
+    monkeypatch.setattr(recording, "KEEP_STATE_BYTES", 0)
+    page = simulate_page(window)
+    choose(page, "cann2d", 1.0, 8)
+    page.start()
+    wait_idle(qtbot, window)
+    live, result = page.tabs.live, page.run_result.result
+    assert result.state_trace is None and live.replay.states is None
+    assert "decoded bump only" in live.note.text()
+    live.replay_bar.slider.setValue(40)
+    x, y = live.bump_dot.getData()
+    assert (x[0], y[0]) == pytest.approx(tuple(result.bump_position[40]), abs=1e-6)
+    assert live.image.image is None  # no state to draw
+
+
+def test_cancel_returns_within_the_grace_even_from_a_step_that_checks_no_cancel(qtbot, window, monkeypatch):
+    import threading
+
+    from core.simulation import registry
+
+    release, entered = threading.Event(), threading.Event()
+    build = registry.ModelSpec.make_task
+
+    def stuck(self, *args, **kwargs):  # building a very long task: no cancel check for a long while
+        entered.set()
+        release.wait(60)
+        return build(self, *args, **kwargs)
+
+    monkeypatch.setattr(registry.ModelSpec, "make_task", stuck)
+    page = simulate_page(window)
+    choose(page, "cann1d", 2.0, 8)
+    page.start()
+    qtbot.waitUntil(entered.is_set)
+    window.cancel()
+    wait_idle(qtbot, window, 30)
+    assert not release.is_set()  # the step is still going: the run was left to end on its own
+    assert "cancelled" in page.status.text() and page.run_result is None
+    release.set()
+
+
+def test_interruptible_raises_cancelled_and_drops_the_abandoned_result():
+    import threading
+
+    from canns_gui.pages.simulate_page import interruptible
+    from core.errors import Cancelled
+
+    release, finished = threading.Event(), threading.Event()
+
+    def step():
+        release.wait(60)
+        finished.set()
+        return "result"
+
+    with pytest.raises(Cancelled):
+        interruptible(step, cancel=lambda: True)
+    assert not finished.is_set()
+    release.set()
+    assert interruptible(lambda: 42, cancel=lambda: False) == 42
+    with pytest.raises(ZeroDivisionError):  # errors of the function reach the caller
+        interruptible(lambda: 1 / 0, cancel=lambda: False)
