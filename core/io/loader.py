@@ -93,7 +93,9 @@ def _is_nwb_hdf5(path: Path) -> bool:
 
     try:
         with h5py.File(path, "r") as f:
-            return "nwb_version" in f.attrs or ("general" in f and "acquisition" in f)
+            # links.exists looks at the names only: ``"general" in f`` would follow an external link
+            links = f.id.links
+            return "nwb_version" in f.attrs or (links.exists(b"general") and links.exists(b"acquisition"))
     except Exception:  # unreadable: the MATLAB v7.3 reader reports it
         return False
 
