@@ -1,6 +1,6 @@
-"""The window as a keyboard user drives it: Ctrl+1…6 for the pages, F5 to run the page, Run all, Esc to cancel,
-←/→ for units and Space to play PathCompare in Views; Help; the project in the title, recent projects, the
-autosave offered back, file dialogs that remember their folder."""
+"""The window as a keyboard user drives it: Ctrl+1…6 for the pages, F5 to run the page, Run all, Esc to
+cancel, ←/→ for units and Space to play PathCompare in Views; Help; the project in the title, recent
+projects, the autosave offered back, file dialogs that remember their folder."""
 
 from __future__ import annotations
 

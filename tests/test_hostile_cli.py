@@ -10,7 +10,12 @@ import sys
 import pytest
 from hostile import npz_cases
 
-SAMPLE = ("loader-fifo-named-npz", "pickle-forged-object-array", "npz-member-claims-1-tib", "validate-two-units")
+SAMPLE = (
+    "loader-fifo-named-npz",
+    "pickle-forged-object-array",
+    "npz-member-claims-1-tib",
+    "validate-two-units",
+)
 
 
 @pytest.fixture(scope="module")

@@ -12,4 +12,4 @@ class HostileCase:
     path: Path  # the file to open
     expect: str  # "refuse" (an AsaError with a clear message) or "load"
     match: str = ""  # regex the refusal message (or, for "load", one of the warnings) must contain
-    entry: str = "load"  # "load": core.io.load_recording(path); "project": canns_gui.project.read_project(path)
+    entry: str = "load"  # "load": core.io.load_recording; "project": canns_gui.project.read_project
