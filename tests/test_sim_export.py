@@ -26,8 +26,9 @@ def ring_run():
 
 def test_live_frames_follow_the_run_to_its_end(ring_run):
     run, frames = ring_run
-    assert len(frames) == 2  # 4 s at 1 ms steps: two live chunks of 2,000 steps
-    assert [f["t_s"] for f in frames][-1] == pytest.approx(4.0)
+    times = [f["t_s"] for f in frames]
+    assert len(frames) >= 2 and np.all(np.diff(times) > 0)  # live chunks of ≤ 0.1 s of compute each
+    assert times[-1] == pytest.approx(4.0)
     last = frames[-1]
     assert last["state"].shape == (512,) and last["path"] is None
     # the live bump sits on the stimulus it tracks
