@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QPushButto
 from canns_gui.forms import ConfigForm
 from canns_gui.pages.base import Page, parameter_column
 from canns_gui.views.barcode_tab import draw_barcode
-from canns_gui.views.common import TWO_PI, colormap, ink
+from canns_gui.views.common import TWO_PI, colormap, draw_scatter, ink
 from core.behaviour import head_direction_warning
 from core.embedding import MAX_UMAP_POINTS, Embedding2D, embed_2d, umap_available
 from core.guidance import Step, next_steps
@@ -29,7 +29,6 @@ from core.progress import Reporter
 from core.significance import Significance, p_value_text, verdict_sentence
 
 DIM_PENS = ((76, 114, 176), (221, 132, 82), (85, 168, 104))
-COLOUR_LEVELS = 64  # distinct colours of the point-cloud view
 CLOUD_VIEWS = ("PCA", "UMAP")
 UMAP_TASK = "UMAP view"
 
@@ -378,6 +377,9 @@ class TdaPage(StagePage):
         self.verdict.setText("")
         self.test_note.setText("")
         self.show_steps(())
+        scatter = getattr(self.cloud_plot.getPlotItem(), "_progressive_scatter", None)
+        if scatter is not None:
+            scatter.clear()  # its parts still to come are dropped too
         self.cloud_plot.clear()
         self.cloud_plot.setTitle("Point cloud")
         self.cloud_plot.setLabel("bottom", "PC1")
@@ -512,22 +514,10 @@ class TdaPage(StagePage):
         cmap = colormap("twilight" if cyclic else "viridis")
         lo, hi = (0.0, TWO_PI) if cyclic else (float(values.min()), float(values.max()))
         hi = max(hi, lo + 1e-9)
-        # 64 colour levels: pyqtgraph renders one symbol per distinct brush, so a brush per point (thousands
-        # of colours) costs ~0.2 s on the GUI thread, 64 shared brushes a few ms
-        palette = cmap.map(np.linspace(0.0, 1.0, COLOUR_LEVELS), mode="byte")
-        palette[:, 3] = 200
-        brushes = [pg.mkBrush(*c) for c in palette.tolist()]
-        level = np.rint(np.clip((values - lo) / (hi - lo), 0.0, 1.0) * (COLOUR_LEVELS - 1)).astype(int)
-        self.cloud_plot.clear()
-        self.cloud_plot.plot(
-            emb.coords[:, 0],
-            emb.coords[:, 1],
-            pen=None,
-            symbol="o",
-            symbolSize=5,
-            symbolBrush=[brushes[i] for i in level],
-            symbolPen=None,
-        )
+        # drawn in parts over turns of the event loop, 64 shared brushes (a brush per point, or 20,000 points
+        # in one call, hold the GUI thread for 0.2–0.3 s)
+        x, y = emb.coords[:, 0], emb.coords[:, 1]
+        draw_scatter(self.cloud_plot.getPlotItem(), x, y, values, cmap, (lo, hi))
         self.bar_view.show()
         self.cloud_bar.setColorMap(cmap)
         self.cloud_bar.setLevels((lo, hi))
