@@ -96,3 +96,21 @@ def test_a_large_scatter_is_drawn_in_parts_over_turns_of_the_event_loop(qtbot):
     big.set_data(x, y, x, colormap("viridis"), (-3.0, 3.0))
     qtbot.waitUntil(lambda: big.done)
     assert sum(len(it.getData()[0]) for it in big.items) == 1000  # a seeded subset beyond max_points
+
+
+def test_a_long_run_is_thinned_for_drawing_without_losing_its_bump():
+    import numpy as np
+
+    from canns_gui.pages.simulate_views import MAX_IMAGE_COLUMNS, thin_space_time
+    from core.simulation.analysis import SpaceTime
+
+    n, neurons = 10_001, 16
+    u = np.zeros((n, neurons), np.float32)
+    u[5_000, 3] = 7.0  # one record's bump, between the kept columns
+    t = np.arange(1, n + 1) * 0.01
+    st = SpaceTime(np.arange(neurons) * 0.1, t, u, np.zeros(n), np.zeros(n))
+    thin = thin_space_time(st)
+    assert thin.u.shape[0] <= MAX_IMAGE_COLUMNS and thin.u.shape[0] == thin.t_s.size == thin.stimulus.size
+    assert thin.u.max() == 7.0 and thin.t_s[-1] <= t[-1]
+    short = SpaceTime(st.positions, t[:100], u[:100], st.bump[:100], None)
+    assert thin_space_time(short) is short  # short runs are drawn as they are

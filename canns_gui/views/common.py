@@ -406,7 +406,7 @@ class ViewTab(QWidget):
 
 
 MAX_SCATTER_POINTS = 100_000  # a larger scatter is drawn from a seeded random subset of this many points
-SCATTER_CHUNK = 4_000  # points added per turn of the event loop (each turn ~10 ms of the GUI thread)
+SCATTER_CHUNK = 2_500  # points added per turn of the event loop (each turn ~10 ms of the GUI thread)
 
 
 class ProgressiveScatter:
